@@ -1,0 +1,257 @@
+"""The backpropagation engine: walk the recorded graph backwards, applying the chain rule.
+
+The forward pass left a graph behind: every result tensor points to the node
+(`grad_fn`) that made it, and every node to the nodes of its inputs
+(`next_functions`). Backward starts at the loss with gradient 1 and visits
+the nodes in reverse creation order. Creation order is already a valid
+topological order (an operation is recorded after everything it consumes),
+so a max-heap on each node's sequence number guarantees a node runs only
+once all the gradients flowing into it have been summed. No recursion: a
+chain of 100,000 operations is as easy as a chain of three.
+
+At each node: gradient of the loss w.r.t. its inputs = node.backward(ctx,
+gradient w.r.t. its outputs), the chain rule. Leaves (parameters) are
+reached through an `AccumulateGrad` node, which adds into `.grad`.
+"""
+from __future__ import annotations
+
+import heapq
+from typing import Any, Iterable, Optional, Sequence
+
+import numpy as np
+
+from .function import AccumulateGrad, Function
+from .grad_mode import state
+
+
+def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
+            capture: Optional[dict] = None) -> Optional[list]:
+    """Backpropagate `grads` from the graph edges `roots` (node, output index).
+
+    Plain mode: gradients are NumPy arrays and leaves accumulate into `.grad`.
+    create_graph: gradients are Tensors, and the backward pass is recorded.
+    capture: {edge: position}; the gradients reaching those edges are returned
+    instead of touching any `.grad` (this is `autograd.grad`).
+    """
+    pending: dict = {}
+    heap: list = []
+    for (node, nr), g in zip(roots, grads):
+        _add(pending, heap, node, nr, g)
+    needed = _needed_nodes(roots, capture) if capture is not None else None
+    captured = [None] * len(capture) if capture is not None else None
+    handed: set = set()  # arrays given to some .grad in this pass: never hand one out twice
+    prev = state.enabled
+    state.enabled = create_graph
+    try:
+        while heap:
+            node = heapq.heappop(heap)[1]
+            grads_out = pending.pop(node)
+            if node._hooks is not None and "pre" in node._hooks:
+                grads_out = _run_pre_hooks(node, grads_out)
+            if capture is not None:
+                for i, g in enumerate(grads_out):
+                    pos = capture.get((node, i))
+                    if pos is not None:
+                        captured[pos] = g if captured[pos] is None else captured[pos] + g
+            if type(node) is AccumulateGrad:
+                if capture is None:
+                    _accumulate(node.variable, grads_out[0], create_graph, handed)
+                continue
+            if any(g is None for g in grads_out):
+                grads_out = [_zeros(meta) if g is None else g for g, meta in zip(grads_out, node._outputs)]
+            grads_in = node.backward(node, *grads_out)
+            if not retain_graph:
+                node._saved = None
+            if type(grads_in) is not tuple:
+                grads_in = (grads_in,)
+            if node._hooks is not None and "post" in node._hooks:
+                for hook in node._hooks["post"]:
+                    hook(grads_in, grads_out)
+            edges = node.next_functions
+            if len(grads_in) != len(edges):
+                raise RuntimeError(
+                    f"{type(node).__name__}.backward returned {len(grads_in)} gradients, but forward "
+                    f"took {len(edges)} arguments: return one per argument (None for non-tensors)")
+            for edge, g in zip(edges, grads_in):
+                if edge is None or g is None:
+                    continue
+                if needed is not None and edge[0] not in needed:
+                    continue
+                _add(pending, heap, edge[0], edge[1], g)
+    finally:
+        state.enabled = prev
+    return captured
+
+
+def _add(pending: dict, heap: list, node: Function, nr: int, g: Any) -> None:
+    """Sum gradient `g` into what output `nr` of `node` has received so far."""
+    slot = pending.get(node)
+    if slot is None:
+        outputs = node._outputs
+        slot = pending[node] = [None] * (outputs if type(outputs) is int else len(outputs))
+        heapq.heappush(heap, (-node._seq, node))
+    slot[nr] = g if slot[nr] is None else slot[nr] + g
+
+
+def _zeros(meta: tuple) -> Any:
+    shape, dtype = meta
+    if state.enabled:
+        return Tensor._make(np.zeros(shape, dtype))
+    return np.zeros(shape, dtype)
+
+
+def _accumulate(t: "Tensor", g: Any, create_graph: bool, handed: set) -> None:
+    """Add a gradient into a leaf's `.grad` (in place when it already exists, as PyTorch does)."""
+    if t._hooks:
+        for hook in t._hooks:
+            gt = g if isinstance(g, Tensor) else Tensor._make(g)
+            out = hook(gt)
+            if out is not None:
+                g = out if create_graph else out._data
+    if create_graph:
+        gt = g if isinstance(g, Tensor) else Tensor._make(g)
+        t.grad = gt if t.grad is None else t.grad + gt
+        return
+    if isinstance(g, Tensor):
+        g = g._data
+    if g.shape != t._data.shape:
+        raise RuntimeError(f"gradient of shape {g.shape} reached a leaf of shape {t._data.shape}")
+    if t.grad is None:
+        if g.base is not None or id(g) in handed or not g.flags.writeable or g.dtype != t._data.dtype:
+            g = np.array(g, dtype=t._data.dtype, order="C")  # own it: it may alias another array
+        handed.add(id(g))
+        t.grad = Tensor._make(g)
+    else:
+        np.add(t.grad._data, g, out=t.grad._data, casting="unsafe")
+    if t._post_accumulate_hooks:
+        for hook in t._post_accumulate_hooks:
+            hook(t)
+
+
+def _run_pre_hooks(node: Function, grads: list) -> list:
+    """Tensor.register_hook on non-leaf tensors: may replace the gradient of an output."""
+    grads = list(grads)
+    for nr, hook in node._hooks["pre"]:
+        if grads[nr] is None:
+            continue
+        g = grads[nr]
+        out = hook(g if isinstance(g, Tensor) else Tensor._make(g))
+        if out is not None:
+            grads[nr] = out if state.enabled else out._data
+    return grads
+
+
+def _needed_nodes(roots: Sequence[tuple], capture: dict) -> set:
+    """Nodes from which some captured edge can be reached: the only ones worth running."""
+    targets = {edge[0] for edge in capture}
+    order = []
+    seen = set()
+    stack = [r[0] for r in roots]
+    while stack:  # collect every node reachable from the roots
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        order.append(node)
+        stack.extend(e[0] for e in (node.next_functions or ()) if e is not None)
+    needed = set(targets)
+    for node in sorted(order, key=lambda n: n._seq):  # inputs before consumers
+        if any(e is not None and e[0] in needed for e in (node.next_functions or ())):
+            needed.add(node)
+    return needed
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool] = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulate into every leaf's `.grad` the gradient of `tensors` (PyTorch's `autograd.backward`)."""
+    tensors = _as_list(tensors)
+    grad_tensors = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots, grads = _roots(tensors, grad_tensors, create_graph, "backward")
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        captured = execute(roots, grads, retain_graph, create_graph,
+                           {_input_edge(t, i): i for i, t in enumerate(inputs)})
+        for t, g in zip(inputs, captured):
+            if g is not None:
+                _accumulate(t, g, create_graph, set())
+        return
+    execute(roots, grads, retain_graph, create_graph)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Optional[bool] = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """Gradients of `outputs` w.r.t. `inputs`, returned (no `.grad` is touched).
+
+    With create_graph=True the result is itself differentiable: grad of grad,
+    Hessian-vector products, gradient penalties.
+    """
+    outputs = _as_list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_list(inputs)
+    grad_outputs = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots, grads = _roots(outputs, grad_outputs, create_graph, "grad")
+    capture = {}
+    for i, t in enumerate(inputs):
+        capture.setdefault(_input_edge(t, i), i)
+    captured = execute(roots, grads, retain_graph, create_graph, capture)
+    result = []
+    for i, t in enumerate(inputs):
+        g = captured[capture[_input_edge(t, i)]]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {i}, shape {tuple(t.shape)}) appears to "
+                    f"not have been used in the graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(None)
+        elif isinstance(g, Tensor):
+            result.append(g)
+        else:
+            result.append(Tensor._make(np.array(g, dtype=t.dtype) if g.dtype != t.dtype else g))
+    return tuple(result)
+
+
+def _as_list(x: Any) -> list:
+    if isinstance(x, Tensor) or x is None:
+        return [x]
+    return list(x)
+
+
+def _input_edge(t: "Tensor", i: int) -> tuple:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"inputs must be Tensors; input {i} is a {type(t).__name__}")
+    if not t.requires_grad:
+        raise RuntimeError(f"input {i} (shape {tuple(t.shape)}) does not require grad: "
+                           f"create it with requires_grad=True or call .requires_grad_()")
+    return t._edge()
+
+
+def _roots(tensors: list, grads: list, create_graph: bool, what: str) -> tuple:
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"{what}: got {len(tensors)} tensors but {len(grads)} gradients")
+    roots, values = [], []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what}: expected Tensors to differentiate, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; this output has shape "
+                    f"{tuple(t.shape)}: pass gradient= a tensor of that shape (e.g. ones_like(output))")
+            g = np.ones_like(t._data)
+        else:
+            g = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t.dtype)
+            if g.shape != t._data.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                                   f"output[{i}] has a shape of {t._data.shape}.")
+        roots.append(t._edge())
+        values.append(Tensor._make(g) if create_graph else g)
+    return roots, values
+
+
+from ..tensor import Tensor  # noqa: E402

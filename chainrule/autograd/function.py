@@ -1,0 +1,248 @@
+"""`Function`: the one way to define a differentiable operation.
+
+Every operation in chainrule, the library's own and a user's, is a subclass
+of `Function` with two static methods side by side::
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):            # NumPy arrays in, a NumPy array out
+            y = np.exp(x)
+            ctx.save_for_backward(y)    # d exp(x)/dx = exp(x): keep the output
+            return y
+
+        @staticmethod
+        def backward(ctx, g):           # gradient of the loss w.r.t. the output
+            y, = ctx.saved_tensors
+            return g * y                # ... w.r.t. each input (chain rule)
+
+`Exp.apply(t)` runs `forward` on the arrays inside the tensors and, when a
+gradient is needed, records the call as a node of the graph: the instance
+of `Exp` is at once the `ctx` and the graph node (`t.grad_fn`).
+
+Second derivatives: `backward` is written with NumPy operators, ufuncs and
+methods. Run by `backward()` it gets arrays and is plain NumPy, fast. Run by
+`grad(..., create_graph=True)` it gets `Tensor`s instead, which answer the
+same NumPy calls by recording chainrule operations, so the backward pass is
+itself differentiated. A backward that needs NumPy-only code is marked
+`@once_differentiable`, as in PyTorch, and a second derivative through it
+raises a clear error.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+from typing import Any, Callable
+
+import numpy as np
+
+from .grad_mode import state
+
+_sequence = itertools.count()  # creation order of nodes: the engine's priority
+
+
+class Function:
+    """Base class of differentiable operations; an applied instance is a graph node."""
+
+    __slots__ = ("next_functions", "_saved", "_saved_from", "_seq", "_hooks", "_outputs", "__weakref__")
+
+    # -- to be written by subclasses ---------------------------------------
+    @staticmethod
+    def forward(ctx: "Function", *args: Any) -> Any:
+        raise NotImplementedError("Function subclasses must define a static forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: "Function", *grads: Any) -> Any:
+        raise NotImplementedError("Function subclasses must define a static backward(ctx, *grads)")
+
+    # -- used inside forward / backward -------------------------------------
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep inputs or outputs of `forward` for `backward` (checked against in-place changes)."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What `save_for_backward` kept: arrays in a plain backward, tensors when differentiating it."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (or to read the saved values of "
+                f"{self.name()} after they were freed). Saved intermediate values are freed after the "
+                f"first backward; call .backward(retain_graph=True) the first time if you need to "
+                f"backward through the graph again.")
+        sources = self._saved_from
+        if sources is None:
+            return saved
+        for src, arr in zip(sources, saved):
+            if src is not None and src[0][0] != src[1]:
+                raise RuntimeError(
+                    f"one of the values needed by {self.name()} for gradient computation has been "
+                    f"modified by an in-place operation: a {_describe(arr)} is at version "
+                    f"{src[0][0]}; expected version {src[1]} instead. Use an out-of-place "
+                    f"operation (or .clone() before the in-place one).")
+        if not state.enabled:
+            return saved
+        return tuple(_as_graph_tensor(self, src, arr) for src, arr in zip(sources, saved))
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        """One bool per argument of forward: does that input need a gradient?"""
+        nf = self.next_functions
+        return tuple(e is not None for e in nf) if nf is not None else ()
+
+    def mark_non_differentiable(self, *arrays: Any) -> None:
+        """Accepted for PyTorch compatibility: non-float outputs never get a gradient anyway."""
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward0"
+
+    def register_hook(self, hook: Callable) -> None:
+        """Called as hook(grad_inputs, grad_outputs) after this node's backward ran."""
+        self._hooks_list("post").append(hook)
+
+    def _hooks_list(self, kind: Any) -> list:
+        if self._hooks is None:
+            self._hooks = {}
+        return self._hooks.setdefault(kind, [])
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    # -- recording -----------------------------------------------------------
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        """Run forward on the arrays of `args`; record a graph node when a gradient is needed."""
+        ctx = cls.__new__(cls)
+        ctx._saved = ()
+        ctx._saved_from = None
+        record = False
+        arrays = []
+        edges = []
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if a.requires_grad:
+                    record = True
+                    edges.append(a)
+                    continue
+            else:
+                arrays.append(a)
+            edges.append(None)
+        record = record and state.enabled
+        ctx.next_functions = tuple(e._edge() if e is not None else None for e in edges) if record else None
+        out = cls.forward(ctx, *arrays)
+        if not record:
+            if type(out) is tuple:
+                return tuple(Tensor._make(o) for o in out)
+            return Tensor._make(out)
+        ctx._seq = next(_sequence)
+        ctx._hooks = None
+        if type(out) is tuple:
+            results = tuple(Tensor._make(o, ctx, i) for i, o in enumerate(out))
+            ctx._outputs = tuple((r.shape, r.dtype) for r in results)
+        else:
+            results = Tensor._make(out, ctx, 0)
+            ctx._outputs = 1
+        if ctx._saved:
+            ctx._saved_from = _sources(ctx._saved, args, results)
+        return results
+
+
+def _sources(saved: tuple, args: tuple, results: Any) -> tuple:
+    """For each saved array: (version box, version now, input tensor or output index), None if constant."""
+    outs = results if type(results) is tuple else (results,)
+    sources = []
+    for arr in saved:
+        src = None
+        for a in args:
+            if isinstance(a, Tensor) and a._data is arr:
+                src = (_box(a), _box(a)[0], a)
+                break
+        else:
+            for i, o in enumerate(outs):
+                if o._data is arr:  # the output itself is not kept: that would be a reference cycle
+                    src = (_box(o), 0, i)
+                    break
+        sources.append(src)
+    return tuple(sources)
+
+
+def _box(t: "Tensor") -> list:
+    """The version counter of a tensor, shared with its views, made on first need."""
+    if t._version_box is None:
+        t._version_box = [0]
+    return t._version_box
+
+
+def _as_graph_tensor(node: Function, src: Any, arr: Any) -> Any:
+    """A saved value as a tensor connected to the graph, for differentiating a backward."""
+    if src is None:
+        return arr
+    if type(src[2]) is int:
+        return Tensor._make(arr, node, src[2])
+    return src[2]
+
+
+def _describe(arr: Any) -> str:
+    return f"{np.asarray(arr).dtype} tensor of shape {tuple(np.shape(arr))}"
+
+
+class AccumulateGrad(Function):
+    """Graph node of a leaf tensor: adds the gradient that reaches it into `.grad`."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: "Tensor") -> None:
+        self.variable = variable
+        self.next_functions = ()
+        self._seq = -next(_sequence)  # below every op: a leaf is finished last
+        self._hooks = None
+        self._outputs = 1
+        self._saved = ()
+        self._saved_from = None
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+
+def once_differentiable(backward: Callable) -> Callable:
+    """Mark a NumPy-only backward: it runs on arrays even when differentiated, and a
+    second derivative through it raises a clear error instead of being silently wrong."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx: Function, *grads: Any) -> Any:
+        if not state.enabled:
+            return backward(ctx, *grads)
+        state.enabled = False
+        try:
+            result = backward(ctx, *(g._data if isinstance(g, Tensor) else g for g in grads))
+        finally:
+            state.enabled = True
+        single = type(result) is not tuple
+        result = (result,) if single else result
+        tied = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]
+        wrapped = tuple(None if r is None else
+                        (_Twice.apply(r, ctx.name(), *tied) if tied else Tensor._make(r))
+                        for r in result)
+        return wrapped[0] if single else wrapped
+
+    return wrapper
+
+
+class _Twice(Function):
+    """Stands for the gradient computed by a once-differentiable backward."""
+
+    __slots__ = ("op",)
+
+    @staticmethod
+    def forward(ctx: "_Twice", value: Any, op: str, *grads: Any) -> Any:
+        ctx.op = op
+        return value
+
+    @staticmethod
+    def backward(ctx: "_Twice", g: Any) -> Any:
+        raise RuntimeError(
+            f"trying to differentiate twice a function that was marked with @once_differentiable: "
+            f"the backward of {ctx.op} is NumPy-only, so it has no second derivative here")
+
+
+from ..tensor import Tensor  # noqa: E402  (Tensor and Function refer to each other)

@@ -1,0 +1,116 @@
+"""Tensor operations. Each file holds a family; each differentiable operation is a `Function`
+subclass with its forward and backward side by side, and a plain function users call."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .arithmetic import (add, div, divide, dot, floor_divide, matmul, mm, bmm, mul, multiply, mv, neg,
+                         negative, pow, remainder, sub, subtract, true_divide, unbroadcast)
+from .compare import (allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, equal, ge, greater,
+                      greater_equal, gt, isclose, isfinite, isinf, isnan, le, less, less_equal, logical_and,
+                      logical_not, logical_or, logical_xor, lt, ne, not_equal)
+from .elementwise import (abs, absolute, cast, ceil, clamp, clip, clone, cos, elu, erf, exp, expm1, floor, gelu,
+                          leaky_relu, log, log1p, masked_fill, maximum, minimum, relu, round, rsqrt, sigmoid,
+                          sign, silu, sin, softplus, sqrt, tan, tanh, where)
+from .indexing import gather, getitem, index_select, nonzero, scatter_add
+from .inplace import add_, clamp_, copy_, div_, fill_, mul_, pow_, setitem, sub_
+from .reduction import (all, amax, amin, any, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min,
+                        norm, prod, softmax, std, sum, var)
+from .shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate, expand, flatten, flip,
+                    pad, permute, repeat, reshape, roll, split, squeeze, stack, swapaxes, swapdims, transpose,
+                    unbind, unflatten, unsqueeze, view)
+
+# NumPy ufuncs applied to tensors run these (so a backward written in NumPy differentiates again).
+UFUNCS = {
+    np.add: add, np.subtract: sub, np.multiply: mul, np.true_divide: div, np.negative: neg,
+    np.power: pow, np.floor_divide: floor_divide, np.matmul: matmul, np.exp: exp, np.log: log,
+    np.log1p: log1p, np.expm1: expm1, np.sqrt: sqrt, np.sin: sin, np.cos: cos, np.tan: tan,
+    np.tanh: tanh, np.abs: abs, np.sign: sign, np.maximum: maximum, np.minimum: minimum,
+    np.equal: eq, np.not_equal: ne, np.less: lt, np.less_equal: le, np.greater: gt,
+    np.greater_equal: ge, np.logical_and: logical_and, np.logical_or: logical_or,
+    np.logical_not: logical_not, np.isnan: isnan, np.isinf: isinf, np.isfinite: isfinite,
+    np.floor: floor, np.ceil: ceil,
+}
+
+
+def _np_transpose(a: Any, axes: Any = None) -> Any:
+    return permute(a, tuple(axes) if axes is not None else tuple(range(a.ndim))[::-1])
+
+
+def _np_sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    return sum(a, axis, keepdims, dtype=dtype)
+
+
+def _np_mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    return mean(a, axis, keepdims, dtype=dtype)
+
+
+def _np_where(cond: Any, x: Any = None, y: Any = None) -> Any:
+    return where(cond, x, y)
+
+
+def _np_flip(m: Any, axis: Any = None) -> Any:
+    axes = range(m.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+    return flip(m, tuple(axes))
+
+
+def _np_max(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    return amax(a, axis if axis is not None else (), keepdims)
+
+
+def _np_min(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    return amin(a, axis if axis is not None else (), keepdims)
+
+
+def _np_expand_dims(a: Any, axis: Any) -> Any:
+    for d in sorted((axis,) if isinstance(axis, int) else axis):
+        a = unsqueeze(a, d)
+    return a
+
+
+def _np_concatenate(arrays: Any, axis: int = 0) -> Any:
+    return cat(arrays, axis)
+
+
+def _np_stack(arrays: Any, axis: int = 0) -> Any:
+    return stack(arrays, axis)
+
+
+def _np_cumsum(a: Any, axis: Any = None) -> Any:
+    return cumsum(a, axis)
+
+
+def _np_roll(a: Any, shift: Any, axis: Any = None) -> Any:
+    return roll(a, shift, axis)
+
+
+def _np_reshape(a: Any, shape: Any, **kwargs: Any) -> Any:
+    return reshape(a, (shape,) if isinstance(shape, int) else shape)
+
+
+def _np_squeeze(a: Any, axis: Any = None) -> Any:
+    return squeeze(a, axis)
+
+
+# NumPy functions applied to tensors run these; anything else gets plain arrays.
+FUNCTIONS = {
+    np.transpose: _np_transpose, np.sum: _np_sum, np.mean: _np_mean, np.where: _np_where,
+    np.broadcast_to: broadcast_to, np.flip: _np_flip, np.max: _np_max, np.amax: _np_max,
+    np.min: _np_min, np.amin: _np_min, np.expand_dims: _np_expand_dims,
+    np.concatenate: _np_concatenate, np.stack: _np_stack, np.cumsum: _np_cumsum, np.roll: _np_roll,
+    np.reshape: _np_reshape, np.squeeze: _np_squeeze, np.swapaxes: swapaxes,
+}
+
+
+def to_arrays(x: Any) -> Any:
+    """Replace tensors by their arrays inside (nested) tuples, lists and dicts."""
+    from ..tensor import Tensor
+    if isinstance(x, Tensor):
+        return x._data
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_arrays(v) for v in x)
+    if isinstance(x, dict):
+        return {k: to_arrays(v) for k, v in x.items()}
+    return x

@@ -1,0 +1,586 @@
+"""Elementwise functions and activations, each with its local derivative.
+
+Where the derivative is a function of the output (exp, tanh, sigmoid, relu),
+the output is saved rather than the input, so the input can be freed.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .arithmetic import unbroadcast
+
+
+class Exp(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors  # d eˣ = eˣ
+        return g * y
+
+
+class Log(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g / x
+
+
+class Log1p(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g / (x + 1)
+
+
+class Expm1(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors  # d(eˣ-1) = eˣ = y+1
+        return g * (y + 1)
+
+
+class Sqrt(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors  # d√x = 1/(2√x)
+        return g / (2 * y)
+
+
+class Rsqrt(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors  # d x^(-1/2) = -½ x^(-3/2) = -½ y³
+        return g * (-0.5) * y * y * y
+
+
+class Abs(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * np.sign(x)
+
+
+class Sin(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * np.cos(x)
+
+
+class Cos(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return -g * np.sin(x)
+
+
+class Tan(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tan(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors  # d tan = 1 + tan²
+        return g * (1 + y * y)
+
+
+class Tanh(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors  # d tanh = 1 - tanh²
+        return g * (1 - y * y)
+
+
+class Sigmoid(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x * 0.5)  # σ(x) = (1 + tanh(x/2)) / 2: stable for any x, one transcendental
+        y += 1
+        y *= 0.5
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors  # dσ = σ(1-σ)
+        return g * y * (1 - y)
+
+
+class ReLU(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors  # 1 where the unit was active, 0 elsewhere
+        return g * (y > 0)
+
+
+class LeakyReLU(Function):
+    __slots__ = ("mask", "slope")
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.mask = x > 0
+        ctx.slope = slope
+        return np.where(ctx.mask, x, x * slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.where(ctx.mask, g, g * ctx.slope), None
+
+
+class ELU(Function):
+    __slots__ = ("alpha",)
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        y = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        ctx.alpha = alpha
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors  # x > 0: 1; else α·eˣ = y + α
+        return np.where(y > 0, g, g * (y + ctx.alpha)), None
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def _erf_array(x: np.ndarray) -> np.ndarray:
+    """erf by a Chebyshev-fitted erfc (relative error below 1.2e-7); NumPy has no erf."""
+    z = np.abs(x)
+    t = 1 / (1 + 0.5 * z)
+    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
+            -0.82215223 + t * 0.17087277))))))))
+    erfc = t * np.exp(poly)
+    return np.where(x >= 0, 1 - erfc, erfc - 1).astype(x.dtype, copy=False)
+
+
+class Erf(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _erf_array(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors  # d erf = 2/√π · e^(-x²)
+        return g * (2 / math.sqrt(math.pi)) * np.exp(-x * x)
+
+
+class GELU(Function):
+    """x·Φ(x) (approximate='none') or PyTorch's tanh approximation."""
+    __slots__ = ("approximate",)
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.approximate = approximate
+        ctx.save_for_backward(x)
+        if approximate == "tanh":
+            return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+        return 0.5 * x * (1 + _erf_array(x * (1 / math.sqrt(2))))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
+            t = np.tanh(inner)
+            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return g * d, None
+        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))  # d xΦ(x) = Φ(x) + x·φ(x)
+        return g * (cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)), None
+
+
+class SiLU(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * (0.5 * (1 + np.tanh(0.5 * x)))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors  # d xσ(x) = σ(x)·(1 + x(1-σ(x)))
+        s = 0.5 * (1 + np.tanh(0.5 * x))
+        return g * s * (1 + x * (1 - s))
+
+
+class Softplus(Function):
+    """log(1 + e^(βx))/β, linear above `threshold` (as PyTorch)."""
+    __slots__ = ("beta", "threshold")
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.beta, ctx.threshold = beta, threshold
+        ctx.save_for_backward(x)
+        bx = x * beta
+        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors  # d softplus = σ(βx)
+        bx = x * ctx.beta
+        return np.where(bx > ctx.threshold, g, g * (0.5 * (1 + np.tanh(0.5 * bx)))), None, None
+
+
+class Clamp(Function):
+    """Gradient passes where min <= x <= max (bounds included, as PyTorch)."""
+    __slots__ = ("mask",)
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        y = x
+        mask = None
+        if lo is not None:
+            y = np.maximum(y, lo)
+            mask = x >= lo
+        if hi is not None:
+            y = np.minimum(y, hi)
+            mask = x <= hi if mask is None else mask & (x <= hi)
+        ctx.mask = mask
+        return y.astype(x.dtype, copy=False) if y is not x else y.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g if ctx.mask is None else g * ctx.mask), None, None
+
+
+class Maximum(Function):
+    """Elementwise max; at ties each input gets half the gradient (as PyTorch)."""
+    __slots__ = ("shapes", "share")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (np.shape(a), np.shape(b))
+        ctx.share = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(np.result_type(a, b))
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return unbroadcast(g * ctx.share, ctx.shapes[0]), unbroadcast(g * (1 - ctx.share), ctx.shapes[1])
+
+
+class Minimum(Function):
+    """Elementwise min; at ties each input gets half the gradient (as PyTorch)."""
+    __slots__ = ("shapes", "share")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (np.shape(a), np.shape(b))
+        ctx.share = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(np.result_type(a, b))
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return unbroadcast(g * ctx.share, ctx.shapes[0]), unbroadcast(g * (1 - ctx.share), ctx.shapes[1])
+
+
+class Where(Function):
+    __slots__ = ("cond", "shapes")
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        need = ctx.needs_input_grad
+        zero = g * 0
+        return (None,
+                unbroadcast(np.where(ctx.cond, g, zero), ctx.shapes[0]) if need[1] else None,
+                unbroadcast(np.where(ctx.cond, zero, g), ctx.shapes[1]) if need[2] else None)
+
+
+class ZeroGrad(Function):
+    """Piecewise-constant functions (sign, floor, ceil, round): their gradient is zero."""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, fn):
+        return fn(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None
+
+
+class Cast(Function):
+    __slots__ = ("dtype",)
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.astype(ctx.dtype), None
+
+
+class Clone(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+# -- the functions users call ---------------------------------------------------
+
+def exp(input: Tensor) -> Tensor:
+    return Exp.apply(input)
+
+
+def log(input: Tensor) -> Tensor:
+    return Log.apply(input)
+
+
+def log1p(input: Tensor) -> Tensor:
+    return Log1p.apply(input)
+
+
+def expm1(input: Tensor) -> Tensor:
+    return Expm1.apply(input)
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return Sqrt.apply(input)
+
+
+def rsqrt(input: Tensor) -> Tensor:
+    return Rsqrt.apply(input)
+
+
+def abs(input: Tensor) -> Tensor:
+    return Abs.apply(input)
+
+
+absolute = abs
+
+
+def sign(input: Tensor) -> Tensor:
+    return ZeroGrad.apply(input, np.sign)
+
+
+def floor(input: Tensor) -> Tensor:
+    return ZeroGrad.apply(input, np.floor)
+
+
+def ceil(input: Tensor) -> Tensor:
+    return ZeroGrad.apply(input, np.ceil)
+
+
+def round(input: Tensor) -> Tensor:
+    return ZeroGrad.apply(input, np.round)
+
+
+def sin(input: Tensor) -> Tensor:
+    return Sin.apply(input)
+
+
+def cos(input: Tensor) -> Tensor:
+    return Cos.apply(input)
+
+
+def tan(input: Tensor) -> Tensor:
+    return Tan.apply(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return Tanh.apply(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return Sigmoid.apply(input)
+
+
+def relu(input: Tensor) -> Tensor:
+    return ReLU.apply(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLU.apply(input, negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return ELU.apply(input, alpha)
+
+
+def erf(input: Tensor) -> Any:
+    """Error function; works on arrays too (used inside GELU's backward)."""
+    if isinstance(input, Tensor):
+        return Erf.apply(input)
+    return _erf_array(np.asarray(input))
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(input, approximate)
+
+
+def silu(input: Tensor) -> Tensor:
+    return SiLU.apply(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return Softplus.apply(input, beta, threshold)
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """Limit values to [min, max]; bounds may be numbers or tensors."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    lo = min._data if isinstance(min, Tensor) else min
+    hi = max._data if isinstance(max, Tensor) else max
+    return Clamp.apply(input, lo, hi)
+
+
+clip = clamp
+
+
+def maximum(input: Any, other: Any) -> Tensor:
+    return Maximum.apply(input, other)
+
+
+def minimum(input: Any, other: Any) -> Tensor:
+    return Minimum.apply(input, other)
+
+
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:
+    """input where condition holds, other elsewhere; where(condition) alone gives nonzero indices."""
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    return Where.apply(cond, input, other)
+
+
+def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
+    """input with `value` where mask is True."""
+    mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if mask.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
+    if isinstance(value, Tensor) and value.ndim == 0 and not value.requires_grad:
+        value = value.item()
+    if not isinstance(value, Tensor):
+        value = np.asarray(value, dtype=input.dtype)
+    return Where.apply(mask, value, input)
+
+
+def cast(input: Tensor, dtype: Any) -> Tensor:
+    if input._data.dtype == dtype:
+        return input
+    return Cast.apply(input, dtype)
+
+
+def clone(input: Tensor) -> Tensor:
+    return Clone.apply(input)
