@@ -1,0 +1,3 @@
+"""Training, evaluation and their metrics."""
+from .metrics import (accuracy, confusion_matrix, mean_absolute_error, mean_squared_error, precision_recall_f1,
+                      r2_score, top_k_accuracy)
