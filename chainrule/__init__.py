@@ -29,3 +29,4 @@ def is_tensor(obj: object) -> "bool":
 
 def numel(input: Tensor) -> "int":
     return input.numel()
+from .io import load, save  # noqa: E402

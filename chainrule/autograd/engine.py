@@ -244,13 +244,13 @@ def _roots(tensors: list, grads: list, create_graph: bool, what: str) -> tuple:
                     f"grad can be implicitly created only for scalar outputs; this output has shape "
                     f"{tuple(t.shape)}: pass gradient= a tensor of that shape (e.g. ones_like(output))")
             g = np.ones_like(t._data)
-        else:
+        elif not isinstance(g, Tensor) or not create_graph:  # with create_graph, a tensor stays in the graph
             g = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t.dtype)
-            if g.shape != t._data.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
-                                   f"output[{i}] has a shape of {t._data.shape}.")
+        if g.shape != t._data.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
+                               f"output[{i}] has a shape of {t._data.shape}.")
         roots.append(t._edge())
-        values.append(Tensor._make(g) if create_graph else g)
+        values.append(Tensor._make(g) if create_graph and not isinstance(g, Tensor) else g)
     return roots, values
 
 

@@ -140,6 +140,9 @@ class Function:
             results = tuple(Tensor._make(o, ctx, i) for i, o in enumerate(out))
             ctx._outputs = tuple((r.shape, r.dtype) for r in results)
         else:
+            if type(out) is not np.ndarray:  # a NumPy scalar (0-d results): saved as the array it becomes
+                scalar, out = out, np.asarray(out)
+                ctx._saved = tuple(out if s is scalar else s for s in ctx._saved)
             results = Tensor._make(out, ctx, 0)
             ctx._outputs = 1
         if ctx._saved:
@@ -212,6 +215,8 @@ def once_differentiable(backward: Callable) -> Callable:
     def wrapper(ctx: Function, *grads: Any) -> Any:
         if not state.enabled:
             return backward(ctx, *grads)
+        # what the gradient depends on: the incoming gradients and the saved inputs / outputs
+        tied = [t for t in grads + ctx.saved_tensors if isinstance(t, Tensor) and t.requires_grad]
         state.enabled = False
         try:
             result = backward(ctx, *(g._data if isinstance(g, Tensor) else g for g in grads))
@@ -219,7 +224,6 @@ def once_differentiable(backward: Callable) -> Callable:
             state.enabled = True
         single = type(result) is not tuple
         result = (result,) if single else result
-        tied = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]
         wrapped = tuple(None if r is None else
                         (_Twice.apply(r, ctx.name(), *tied) if tied else Tensor._make(r))
                         for r in result)

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .engine import grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -22,6 +22,11 @@ class GradcheckError(RuntimeError):
 def _outputs(fn: Callable, inputs: Sequence[Any]) -> tuple:
     out = fn(*inputs)
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def _values(fn: Callable, inputs: Sequence[Any]) -> list:
+    """fn's outputs as float64 copies (an output may be a view of the input being perturbed)."""
+    return [np.array(o._data, dtype=np.float64) if o is not None else None for o in _outputs(fn, inputs)]
 
 
 def _jacobians(fn: Callable, inputs: Sequence[Any], diff: list, eps: float) -> tuple:
@@ -43,20 +48,17 @@ def _jacobians(fn: Callable, inputs: Sequence[Any], diff: list, eps: float) -> t
                     analytic[oi, ii][k] = g._data.reshape(-1)
     for ii in diff:
         x = inputs[ii]._data
-        flat = x.reshape(-1)
-        cols: dict = {}
-        for j in range(flat.size):
-            orig = flat[j]
+        cols: dict = {oi: [] for oi, i in analytic if i == ii}
+        for j in np.ndindex(x.shape):  # works for any memory layout, 0-d included
+            orig = x[j]
             with no_grad():
-                flat[j] = orig + eps
-                plus = _outputs(fn, inputs)
-                flat[j] = orig - eps
-                minus = _outputs(fn, inputs)
-                flat[j] = orig
-            for oi, (p, m) in enumerate(zip(plus, minus)):
-                if (oi, ii) in analytic:
-                    cols.setdefault(oi, []).append((np.asarray(p._data, np.float64) -
-                                                    np.asarray(m._data, np.float64)).reshape(-1) / (2 * eps))
+                x[j] = orig + eps
+                plus = _values(fn, inputs)
+                x[j] = orig - eps
+                minus = _values(fn, inputs)
+                x[j] = orig
+            for oi in cols:
+                cols[oi].append((plus[oi] - minus[oi]).reshape(-1) / (2 * eps))
         for oi, c in cols.items():
             numerical[oi, ii] = np.stack(c, axis=1) if c else np.zeros_like(analytic[oi, ii])
     return analytic, numerical
@@ -100,16 +102,16 @@ def gradgradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e
     """gradcheck of the backward pass itself: second derivatives by finite differences of first ones."""
     from ..tensor import Tensor
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    outputs = _outputs(fn, inputs)
     rng = np.random.default_rng(0)
-    vs = [Tensor._make(rng.standard_normal(o.shape)).requires_grad_() for o in outputs]
-    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    outputs = _outputs(fn, inputs)
+    kept = [i for i, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
+    vs = tuple(Tensor._make(rng.standard_normal(outputs[i].shape)).requires_grad_() for i in kept)
 
     def first_derivatives(*args: Any) -> tuple:
         xs, v = args[:len(inputs)], args[len(inputs):]
-        outs = _outputs(fn, xs)
-        return grad(outs, [x for x in xs if isinstance(x, Tensor) and x.requires_grad], v,
-                    create_graph=True, allow_unused=True)
+        with enable_grad():  # also when gradcheck evaluates it for finite differences
+            outs = _outputs(fn, xs)
+            return grad([outs[i] for i in kept], [x for x in xs if isinstance(x, Tensor) and x.requires_grad], v,
+                        create_graph=True, allow_unused=True)
 
-    del diff
-    return gradcheck(first_derivatives, inputs + tuple(vs), eps, atol, rtol, raise_exception)
+    return gradcheck(first_derivatives, inputs + vs, eps, atol, rtol, raise_exception)

@@ -1,4 +1,4 @@
 """Neural networks: `Module`, layers, losses, initialization (PyTorch's `torch.nn`)."""
-from . import functional
+from . import functional, init
 from .modules import *  # noqa: F401,F403  (every layer class, as torch.nn exposes them)
 from .parameter import Buffer, Parameter

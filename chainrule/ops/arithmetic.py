@@ -174,33 +174,64 @@ class MatMul(Function):
 
 # -- the functions users call ---------------------------------------------------
 
-def _coerce(a: Any, b: Any) -> tuple:
-    """PyTorch's type promotion where NumPy differs: int tensor with a float scalar gives float32."""
-    if type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind in "biu":
-        a = a.type(get_default_dtype())
-    elif type(a) is float and isinstance(b, Tensor) and b._data.dtype.kind in "biu":
-        b = b.type(get_default_dtype())
-    return a, b
+def _category(dtype: np.dtype) -> int:
+    return 0 if dtype.kind == "b" else 2 if dtype.kind in "fc" else 1
 
 
-def _check_operand(x: Any) -> Any:
-    if isinstance(x, (Tensor, int, float, bool, np.ndarray, np.generic)):
-        return x
-    if isinstance(x, (list, tuple)):
-        return np.asarray(x)
-    raise TypeError(f"unsupported operand type for a tensor operation: {type(x).__name__}")
+def result_dtype(a: Tensor, b: Tensor) -> np.dtype:
+    """PyTorch's promotion of two tensors: a 0-d tensor decides only when of a higher category
+    (bool < integer < float), and integer with float gives the float dtype (NumPy: float64)."""
+    da, db = a._data.dtype, b._data.dtype
+    if (a._data.ndim == 0) != (b._data.ndim == 0):
+        dim, zero = (da, db) if a._data.ndim else (db, da)
+        return dim if _category(zero) <= _category(dim) else zero
+    if _category(da) != _category(db):
+        return da if _category(da) > _category(db) else db
+    return np.promote_types(da, db)
+
+
+def operands(a: Any, b: Any) -> tuple:
+    """(a, b) for a binary operation, converted where NumPy's type promotion differs from PyTorch's."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a._data.dtype == b._data.dtype:
+                return a, b
+            dtype = result_dtype(a, b)
+            return a.type(dtype), b.type(dtype)
+        return _with_operand(a, b, False)
+    if isinstance(b, Tensor):
+        return _with_operand(b, a, True)
+    raise TypeError(f"expected at least one Tensor operand, got {type(a).__name__} and {type(b).__name__}")
+
+
+def _with_operand(t: Tensor, x: Any, x_first: bool) -> tuple:
+    """Tensor `t` with a non-tensor operand `x`: an array acts as a tensor, a NumPy scalar as a
+    Python number (it never widens the tensor's dtype), a float makes an integer tensor float."""
+    if isinstance(x, (np.ndarray, list, tuple)):
+        x = np.asarray(x)
+        if x.ndim:
+            return operands(Tensor._make(x), t) if x_first else operands(t, Tensor._make(x))
+        x = x.item()
+    elif isinstance(x, np.generic):
+        x = x.item()
+    if not isinstance(x, (int, float)):
+        raise TypeError(f"unsupported operand type for a tensor operation: {type(x).__name__}")
+    kind = t._data.dtype.kind
+    if type(x) is float and kind in "biu":
+        t = t.type(get_default_dtype())
+    elif kind == "b" and type(x) is int:
+        t = t.type(np.int64)
+    return (x, t) if x_first else (t, x)
 
 
 def add(input: Any, other: Any, alpha: Any = 1) -> Tensor:
     """input + alpha * other."""
-    a, b = _coerce(input, _check_operand(other) if alpha == 1 else other * alpha)
-    return Add.apply(a, b)
+    return Add.apply(*operands(input, other if alpha == 1 else other * alpha))
 
 
 def sub(input: Any, other: Any, alpha: Any = 1) -> Tensor:
     """input - alpha * other."""
-    a, b = _coerce(input, _check_operand(other) if alpha == 1 else other * alpha)
-    return Sub.apply(a, b)
+    return Sub.apply(*operands(input, other if alpha == 1 else other * alpha))
 
 
 subtract = sub
@@ -208,36 +239,31 @@ subtract = sub
 
 def mul(input: Any, other: Any) -> Tensor:
     """Elementwise product."""
-    a, b = _coerce(input, _check_operand(other))
-    return Mul.apply(a, b)
+    return Mul.apply(*operands(input, other))
 
 
 multiply = mul
 
 
 def div(input: Any, other: Any, rounding_mode: Any = None) -> Tensor:
-    """True division (integers give float32, as in PyTorch); rounding_mode 'floor' or 'trunc'."""
+    """True division (integers give the default float dtype, as in PyTorch); rounding_mode 'floor' or 'trunc'."""
     if rounding_mode == "floor":
         return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        q = floor_divide(input, other)
-        exact = div(input, other)
-        return where(exact < 0, -floor_divide(-input, other), q)
-    a, b = _check_operand(input), _check_operand(other)
-    if not _is_float(a) and not _is_float(b):
-        a = a.type(get_default_dtype()) if isinstance(a, Tensor) else float(a) if np.ndim(a) == 0 else np.asarray(a, get_default_dtype())
+    a, b = operands(input, other)
+    if rounding_mode == "trunc":  # towards zero: one above the floor where that is negative and inexact
+        q = floor_divide(a, b)
+        return q + ((q < 0) & (q * b != a))
+    if rounding_mode is not None:
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                         f"{rounding_mode!r}")
+    if isinstance(a, Tensor) and a._data.dtype.kind in "biu":
+        a = a.type(get_default_dtype())
+    if isinstance(b, Tensor) and b._data.dtype.kind in "biu":
+        b = b.type(get_default_dtype())
     return Div.apply(a, b)
 
 
 divide = true_divide = div
-
-
-def _is_float(x: Any) -> bool:
-    if isinstance(x, Tensor):
-        return x._data.dtype.kind in "fc"
-    if isinstance(x, float):
-        return True
-    return isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "fc"
 
 
 def neg(input: Tensor) -> Tensor:
@@ -250,14 +276,12 @@ negative = neg
 
 def pow(input: Any, exponent: Any) -> Tensor:
     """input ** exponent (elementwise)."""
-    a, b = _coerce(input, _check_operand(exponent))
-    return Pow.apply(a, b)
+    return Pow.apply(*operands(input, exponent))
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:
     """input // other, rounded towards minus infinity."""
-    a, b = _coerce(input, _check_operand(other))
-    return FloorDivide.apply(a, b)
+    return FloorDivide.apply(*operands(input, other))
 
 
 def remainder(input: Any, other: Any) -> Tensor:
@@ -267,6 +291,7 @@ def remainder(input: Any, other: Any) -> Tensor:
 
 def matmul(input: Any, other: Any) -> Tensor:
     """Matrix product, with PyTorch's (and NumPy's) rules for 1-D and batched operands."""
+    input, other = operands(input, other)
     a, b = np.shape(input._data if isinstance(input, Tensor) else input), \
         np.shape(other._data if isinstance(other, Tensor) else other)
     if len(a) == 0 or len(b) == 0:
@@ -281,5 +306,3 @@ def matmul(input: Any, other: Any) -> Tensor:
 
 mm = bmm = mv = dot = matmul
 
-
-from .elementwise import where  # noqa: E402

@@ -537,6 +537,9 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """Limit values to [min, max]; bounds may be numbers or tensors."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if any(isinstance(b, Tensor) and b.requires_grad for b in (min, max)):
+        y = input if min is None else where(input < min, min, input)  # ties keep x, as PyTorch
+        return y if max is None else where(y > max, max, y)
     lo = min._data if isinstance(min, Tensor) else min
     hi = max._data if isinstance(max, Tensor) else max
     return Clamp.apply(input, lo, hi)

@@ -111,17 +111,15 @@ class Repeat(Function):
 
     @staticmethod
     def forward(ctx, x, reps):
-        x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
         ctx.shape, ctx.reps = x.shape, reps
-        return np.tile(x, reps)
+        return np.tile(x.reshape((1,) * (len(reps) - x.ndim) + x.shape), reps)
 
     @staticmethod
     def backward(ctx, g):
-        split = []
-        for r, n in zip(ctx.reps, ctx.shape):
+        split = []  # output dim i of size r·n becomes (r, n); the copies r are summed
+        for r, n in zip(ctx.reps, (1,) * (len(ctx.reps) - len(ctx.shape)) + ctx.shape):
             split += [r, n]
-        g = g.reshape(tuple(split)).sum(axis=tuple(range(0, len(split), 2)))
-        return g, None
+        return g.reshape(tuple(split)).sum(axis=tuple(range(0, len(split), 2))).reshape(ctx.shape), None
 
 
 class Flip(Function):

@@ -1,2 +1,10 @@
 """`chainrule.nn.functional` (import it as F): the functional form of every layer, loss and activation."""
 from ...ops import (elu, gelu, leaky_relu, log_softmax, pad, relu, sigmoid, silu, softmax, softplus, tanh)
+from .activation import (elu, elu_, hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax, relu, relu6, relu_,
+                         silu, softmax)
+from .dropout import dropout, dropout1d, dropout2d
+from .linear import bilinear, linear
+from .sparse import embedding, one_hot
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
+                   l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from .recurrent import gru, gru_cell, lstm, lstm_cell, rnn_relu, rnn_relu_cell, rnn_tanh, rnn_tanh_cell

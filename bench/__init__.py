@@ -1,0 +1,1 @@
+"""Benchmarks of chainrule against PyTorch and a hand-written NumPy floor (not part of the test suite)."""

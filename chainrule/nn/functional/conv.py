@@ -1,0 +1,341 @@
+"""Convolutions (conv1d, conv2d, conv_transpose1d, conv_transpose2d) as one large matrix product.
+
+im2col copies every receptive field of the (padded) input into a column
+buffer of shape (N, groups, C/groups·kh·kw, OH·OW), so that the convolution
+is ONE batched matrix product with the weight viewed as (groups, O/groups,
+C/groups·kh·kw). Backward:
+
+    grad_weight = Σₙ g · colsᵀ                        one batched product, summed over the batch
+    grad_input  = col2im(Wᵀ · g)                       per kernel position (i, j): W[:, :, i, j]ᵀ · g,
+                                                       added into the input slice that position read
+
+Loops run over the kh·kw kernel positions only, never over pixels, channels
+or the batch. A 1-D convolution is the 2-D one with height 1, and a
+transposed convolution is the input gradient of a convolution (and its
+backward is that convolution's forward and weight gradient).
+
+Memory: the columns are kh·kw times the input, so they are not kept for
+backward; backward rebuilds them from the saved input (a copy costing a few
+percent of the step), and both passes take them from a small pool of scratch
+arrays, which also spares the page faults of a fresh multi-megabyte array on
+every call. Backward is NumPy-only (`once_differentiable`).
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ...autograd.function import Function, once_differentiable
+from ...ops.shape import squeeze, unsqueeze
+from ...tensor import Tensor
+
+# stride, dilation: (sh, sw); padding: ((top, bottom), (left, right)); groups: int
+Geometry = namedtuple("Geometry", ["stride", "padding", "dilation", "groups"])
+
+
+class Workspace:
+    """Scratch arrays reused between calls. An array is taken out while in use and given back
+    once dead, so no two users ever hold the same one; at most `slots` idle arrays are kept."""
+
+    def __init__(self, slots: int = 8) -> None:
+        self.slots = slots
+        self.idle: list = []
+
+    def take(self, shape: tuple, dtype: Any) -> np.ndarray:
+        for i in range(len(self.idle) - 1, -1, -1):
+            a = self.idle[i]
+            if a.shape == shape and a.dtype == dtype:
+                try:
+                    return self.idle.pop(i)
+                except IndexError:  # taken meanwhile by another thread
+                    break
+        return np.empty(shape, dtype)
+
+    def give(self, a: np.ndarray) -> None:
+        self.idle.append(a)
+        if len(self.idle) > self.slots:
+            self.idle.pop(0)
+
+
+workspace = Workspace()
+
+
+def out_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
+    """Number of window positions: ⌊(size + pad - dilation·(kernel-1) - 1) / stride⌋ + 1 (pad: both sides)."""
+    return (size + pad - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _padded(x: np.ndarray, padding: tuple) -> tuple:
+    """x with zero borders (in a workspace array), and whether that array is a workspace one."""
+    (t, b), (l, r) = padding
+    if not (t or b or l or r):
+        return x, False
+    n, c, h, w = x.shape
+    xp = workspace.take((n, c, h + t + b, w + l + r), x.dtype)
+    xp[:, :, :t] = 0
+    xp[:, :, t + h:] = 0
+    xp[:, :, t:t + h, :l] = 0
+    xp[:, :, t:t + h, l + w:] = 0
+    xp[:, :, t:t + h, l:l + w] = x
+    return xp, True
+
+
+def im2col(x: np.ndarray, kernel: tuple, geo: Geometry) -> np.ndarray:
+    """Receptive fields of x (N, C, H, W) as columns (N, groups, C/groups·kh·kw, OH·OW), a workspace array."""
+    xp, pooled = _padded(x, geo.padding)
+    (kh, kw), (sh, sw), (dh, dw) = kernel, geo.stride, geo.dilation
+    windows = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, OH, OW, kh, kw)
+    n, c, oh, ow = windows.shape[:4]
+    g = geo.groups
+    cols = workspace.take((n, g, c // g * kh * kw, oh * ow), x.dtype)
+    np.copyto(cols.reshape(n, c, kh, kw, oh, ow), windows.transpose(0, 1, 4, 5, 2, 3))
+    if pooled:
+        workspace.give(xp)
+    return cols
+
+
+def conv_forward(x: np.ndarray, w: np.ndarray, geo: Geometry) -> np.ndarray:
+    """The convolution (cross-correlation) of x (N, C, H, W) with w (O, C/groups, kh, kw), no bias."""
+    o, cg, kh, kw = w.shape
+    g = geo.groups
+    cols = im2col(x, (kh, kw), geo)
+    n, _, k, l = cols.shape
+    out = np.matmul(w.reshape(g, o // g, k), cols)  # (N, G, O/G, L)
+    workspace.give(cols)
+    (sh, sw), ((t, b), (lp, rp)), (dh, dw) = geo.stride, geo.padding, geo.dilation
+    return out.reshape(n, o, out_size(x.shape[2], kh, sh, t + b, dh), out_size(x.shape[3], kw, sw, lp + rp, dw))
+
+
+def conv_weight_grad(g: np.ndarray, x: np.ndarray, w_shape: tuple, geo: Geometry) -> np.ndarray:
+    """d loss / d w = Σₙ g · colsᵀ, for output gradient g (N, O, OH, OW) of the convolution of x."""
+    o = w_shape[0]
+    groups = geo.groups
+    cols = im2col(x, w_shape[2:], geo)
+    n, _, k, l = cols.shape
+    per_sample = workspace.take((n, groups, o // groups, k), g.dtype)
+    np.matmul(g.reshape(n, groups, o // groups, l), cols.swapaxes(-1, -2), out=per_sample)
+    workspace.give(cols)
+    gw = per_sample.sum(axis=0).reshape(w_shape)
+    workspace.give(per_sample)
+    return gw
+
+
+def conv_input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, geo: Geometry) -> np.ndarray:
+    """d loss / d x (shape x_shape) from output gradient g: col2im, one product per kernel position."""
+    n, c, h, wd = x_shape
+    o, cg, kh, kw = w.shape
+    groups = geo.groups
+    oh, ow = g.shape[2:]
+    (sh, sw), ((t, b), (lp, rp)), (dh, dw) = geo.stride, geo.padding, geo.dilation
+    dxp = np.zeros((n, c, h + t + b, wd + lp + rp), g.dtype)
+    # W[:, :, i, j]ᵀ for every kernel position, each contiguous (groups, C/groups, O/groups)
+    wt = np.ascontiguousarray(w.reshape(groups, o // groups, cg, kh * kw).transpose(3, 0, 2, 1))
+    gr = g.reshape(n, groups, o // groups, oh * ow)
+    part = workspace.take((n, groups, cg, oh * ow), g.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            np.matmul(wt[i * kw + j], gr, out=part)
+            dxp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += \
+                part.reshape(n, c, oh, ow)
+    workspace.give(part)
+    return dxp[:, :, t:t + h, lp:lp + wd] if (t or b or lp or rp) else dxp
+
+
+def _add_bias(out: np.ndarray, bias: Optional[np.ndarray]) -> np.ndarray:
+    if bias is not None:
+        out += bias.reshape(-1, 1, 1)
+    return out
+
+
+class Conv2d(Function):
+    """y = W ⋆ x + b (cross-correlation) for x (N, C, H, W); once differentiable."""
+    __slots__ = ("geo", "x_shape", "w_shape")
+
+    @staticmethod
+    def forward(ctx, x, w, bias, geo):
+        ctx.geo, ctx.x_shape, ctx.w_shape = geo, x.shape, w.shape
+        need = ctx.needs_input_grad
+        if need:  # keep only what backward will use
+            ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
+        return _add_bias(conv_forward(x, w, geo), bias)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        return (conv_input_grad(g, w, ctx.x_shape, ctx.geo) if need_x else None,
+                conv_weight_grad(g, x, ctx.w_shape, ctx.geo) if need_w else None,
+                g.sum(axis=(0, 2, 3)) if need_b else None, None)
+
+
+class ConvTranspose2d(Function):
+    """The input gradient of a convolution, applied to x: y = Wᵀ ⋆ x + b; once differentiable.
+
+    Its backward is the convolution's forward (grad_x = W ⋆ g) and weight gradient (with x and g swapped).
+    """
+    __slots__ = ("geo", "w_shape")
+
+    @staticmethod
+    def forward(ctx, x, w, bias, geo, out_shape):
+        ctx.geo, ctx.w_shape = geo, w.shape
+        need = ctx.needs_input_grad
+        if need:
+            ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
+        return _add_bias(np.ascontiguousarray(conv_input_grad(x, w, out_shape, geo)), bias)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        return (conv_forward(g, w, ctx.geo) if need_x else None,
+                conv_weight_grad(x, g, ctx.w_shape, ctx.geo) if need_w else None,
+                g.sum(axis=(0, 2, 3)) if need_b else None, None, None)
+
+
+# -- argument handling shared by the functions and the layers -------------------------------------
+
+_SPATIAL = {1: "L", 2: "H, W"}
+
+
+def ntuple(value: Any, n: int, name: str) -> tuple:
+    """An int repeated n times, or a sequence of n ints (PyTorch's _single / _pair)."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) != n:
+        raise ValueError(f"expected {name} to be a single int or a sequence of {n} ints, got {value}")
+    return value
+
+
+def same_padding(kernel: tuple, dilation: tuple) -> tuple:
+    """(before, after) per dimension so that the output keeps the input size: the odd pixel goes after."""
+    return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation))
+
+
+def _padding(padding: Union[str, int, Sequence[int]], kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
+    """((before, after), ...) per spatial dimension, from an int, a tuple, 'valid' or 'same'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * len(kernel)
+        if padding != "same":
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+        if any(s != 1 for s in stride):
+            raise ValueError("padding='same' is not supported for strided convolutions")
+        return same_padding(kernel, dilation)
+    return tuple((p, p) for p in ntuple(padding, len(kernel), "padding"))
+
+
+def _check(input: Any, weight: Any, bias: Any, dims: int, channels: int, out_channels: int, groups: int,
+           who: Any) -> None:
+    """Clear errors for a wrong input rank, channel count, weight or bias shape, or mixed dtypes."""
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{who}: argument '{name}' must be a Tensor, not {type(t).__name__}")
+    spatial = _SPATIAL[dims]
+    shape = tuple(input.shape)
+    if input.ndim not in (dims + 1, dims + 2):
+        raise ValueError(f"{who} expected a {dims + 2}-D input (N, {channels}, {spatial}) or a {dims + 1}-D "
+                         f"unbatched input ({channels}, {spatial}), got a {input.ndim}-D input of shape {shape}")
+    if shape[-dims - 1] != channels:
+        raise ValueError(f"{who} expected input with {channels} channels (shape (N, {channels}, {spatial}) or "
+                         f"({channels}, {spatial})), got shape {shape}")
+    if weight.ndim != dims + 2:
+        raise ValueError(f"{who} expected a {dims + 2}-D weight, got shape {tuple(weight.shape)}")
+    if groups < 1 or weight.shape[0] % groups:
+        raise ValueError(f"{who}: groups must be a positive divisor of the weight's first dimension "
+                         f"{weight.shape[0]}, got groups={groups}")
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ValueError(f"{who} expected a bias of shape ({out_channels},), got shape {tuple(bias.shape)}")
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        raise TypeError(f"{who}: input ({input.dtype}), weight ({weight.dtype})"
+                        + (f" and bias ({bias.dtype})" if bias is not None else "") + " must have the same dtype")
+
+
+def _spatial_2d(x: Tensor, w: Tensor, dims: int) -> tuple:
+    """A 1-D convolution runs as a 2-D one over height 1."""
+    return (unsqueeze(x, 2), unsqueeze(w, 2)) if dims == 1 else (x, w)
+
+
+def _geometry(dims: int, stride: tuple, padding: tuple, dilation: tuple, groups: int) -> Geometry:
+    if dims == 1:
+        return Geometry((1,) + stride, ((0, 0),) + padding, (1,) + dilation, groups)
+    return Geometry(stride, padding, dilation, groups)
+
+
+def convolution(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: Any, padding: Any, dilation: Any,
+                groups: int, dims: int, who: Any) -> Tensor:
+    """conv1d / conv2d of a batched or unbatched input; `who` names the caller in error messages."""
+    _check(input, weight, bias, dims, weight.shape[1] * groups if weight.ndim > 1 else -1,
+           weight.shape[0] if weight.ndim else -1, groups, who)
+    kernel = tuple(weight.shape[2:])
+    stride, dilation = ntuple(stride, dims, "stride"), ntuple(dilation, dims, "dilation")
+    pads = _padding(padding, kernel, stride, dilation)
+    sizes = tuple(out_size(n, k, s, a + b, d)
+                  for n, k, s, (a, b), d in zip(input.shape[-dims:], kernel, stride, pads, dilation))
+    if min(sizes) < 1:
+        raise ValueError(f"{who}: input of shape {tuple(input.shape)} padded by {pads} is smaller than the "
+                         f"kernel {kernel} with dilation {dilation} (output size would be {sizes})")
+    batched = input.ndim == dims + 2
+    x, w = _spatial_2d(input if batched else unsqueeze(input, 0), weight, dims)
+    out = Conv2d.apply(x, w, bias, _geometry(dims, stride, pads, dilation, groups))
+    if dims == 1:
+        out = squeeze(out, 2)
+    return out if batched else squeeze(out, 0)
+
+
+def convolution_transpose(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: Any, padding: Any,
+                          output_padding: Any, groups: int, dilation: Any, dims: int, who: Any) -> Tensor:
+    """conv_transpose1d / conv_transpose2d: the input gradient of the matching convolution, applied to `input`."""
+    _check(input, weight, bias, dims, weight.shape[0] if weight.ndim else -1,
+           weight.shape[1] * groups if weight.ndim > 1 else -1, groups, who)
+    kernel = tuple(weight.shape[2:])
+    stride, dilation = ntuple(stride, dims, "stride"), ntuple(dilation, dims, "dilation")
+    pad, extra = ntuple(padding, dims, "padding"), ntuple(output_padding, dims, "output_padding")
+    if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)):
+        raise ValueError(f"{who}: output padding must be smaller than either stride or dilation, got "
+                         f"output_padding={extra}, stride={stride}, dilation={dilation}")
+    sizes = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1
+                  for n, k, s, p, d, e in zip(input.shape[-dims:], kernel, stride, pad, dilation, extra))
+    if min(sizes) < 1:
+        raise ValueError(f"{who}: input of shape {tuple(input.shape)} gives an empty output {sizes}")
+    batched = input.ndim == dims + 2
+    x, w = _spatial_2d(input if batched else unsqueeze(input, 0), weight, dims)
+    out_shape = (x.shape[0], weight.shape[1] * groups) + ((1,) if dims == 1 else ()) + sizes
+    geo = _geometry(dims, stride, tuple((p, p) for p in pad), dilation, groups)
+    out = ConvTranspose2d.apply(x, w, bias, geo, out_shape)
+    if dims == 1:
+        out = squeeze(out, 2)
+    return out if batched else squeeze(out, 0)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D convolution of (N, C, L) or (C, L) with weight (O, C/groups, k); padding may be 'same' or 'valid'."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D convolution of (N, C, H, W) or (C, H, W) with weight (O, C/groups, kh, kw); padding may be 'same'."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """Transposed 1-D convolution of (N, C, L) with weight (C, O/groups, k)."""
+    return convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                                 "conv_transpose1d")
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """Transposed 2-D convolution of (N, C, H, W) with weight (C, O/groups, kh, kw):
+    output size (H-1)·stride - 2·padding + dilation·(kh-1) + output_padding + 1."""
+    return convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                                 "conv_transpose2d")

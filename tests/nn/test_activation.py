@@ -1,0 +1,144 @@
+"""Activation layers and their functional forms: PyTorch parity, finite differences, inplace, repr."""
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+from chainrule.autograd import gradcheck
+from tests.conftest import requires_torch
+from tests.nn.layer_parity import compare_with_torch, float64_input, torch
+
+# Each entry builds the same layer from either library's nn namespace.
+LAYERS = {
+    "ReLU": lambda m: m.ReLU(),
+    "LeakyReLU": lambda m: m.LeakyReLU(0.2),
+    "ELU": lambda m: m.ELU(alpha=0.5),
+    "GELU": lambda m: m.GELU(),
+    "GELU-tanh": lambda m: m.GELU(approximate="tanh"),
+    "SiLU": lambda m: m.SiLU(),
+    "Sigmoid": lambda m: m.Sigmoid(),
+    "Tanh": lambda m: m.Tanh(),
+    "Softmax": lambda m: m.Softmax(dim=1),
+    "LogSoftmax": lambda m: m.LogSoftmax(dim=-1),
+    "Softplus": lambda m: m.Softplus(beta=2.0, threshold=1.0),
+    "Hardtanh": lambda m: m.Hardtanh(-0.5, 0.7),
+    "ReLU6": lambda m: m.ReLU6(),
+}
+INPLACE = {
+    "ReLU": lambda m: m.ReLU(inplace=True),
+    "LeakyReLU": lambda m: m.LeakyReLU(0.1, inplace=True),
+    "ELU": lambda m: m.ELU(inplace=True),
+    "SiLU": lambda m: m.SiLU(inplace=True),
+    "Hardtanh": lambda m: m.Hardtanh(inplace=True),
+    "ReLU6": lambda m: m.ReLU6(inplace=True),
+}
+
+
+def away_from_kinks(rng, shape, scale=3.0):
+    """Values in ±[0.05, scale]: no input sits on a kink (0, the hardtanh bounds) or a softplus threshold."""
+    x = rng.uniform(0.05, scale, shape) * rng.choice([-1.0, 1.0], shape)
+    for edge in (-0.5, 0.5, 0.7, 1.0, 6.0):
+        x[np.abs(x - edge) < 0.05] += 0.1
+    return x
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_matches_torch(rng, name):
+    x = (away_from_kinks(rng, (3, 4, 5), scale=7.0)).astype(np.float32)
+    compare_with_torch(LAYERS[name](nn), LAYERS[name](torch.nn), [x])
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_gradcheck(rng, name):
+    layer = LAYERS[name](nn)
+    x = cr.tensor(away_from_kinks(rng, (2, 3, 2)), requires_grad=True)
+    assert gradcheck(layer, [x])
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(LAYERS) + [f"{n}-inplace" for n in INPLACE])
+def test_repr_matches_torch(name):
+    make = INPLACE[name[:-8]] if name.endswith("-inplace") else LAYERS[name]
+    assert repr(make(nn)) == repr(make(torch.nn))
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_inplace_matches_torch(rng, name):
+    """inplace=True writes into the input and returns it; gradients still flow through to earlier tensors."""
+    a = away_from_kinks(rng, (4, 5), scale=7.0).astype(np.float32)
+    x, tx = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    h, th = x * 2, tx * 2
+    y, ty = INPLACE[name](nn)(h), INPLACE[name](torch.nn)(th)
+    assert y is h
+    np.testing.assert_allclose(h.detach().numpy(), th.detach().numpy(), rtol=1e-5, atol=1e-6)
+    w = rng.standard_normal(a.shape).astype(np.float32)
+    (y * cr.tensor(w)).sum().backward()
+    (ty * torch.tensor(w)).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_inplace_without_graph_changes_the_array_itself():
+    x = cr.tensor([-1.0, 2.0, -3.0])
+    data = x.numpy()
+    assert F.relu(x, inplace=True) is x
+    np.testing.assert_array_equal(data, [0.0, 2.0, 0.0])
+    assert x._version == 1
+
+
+def test_inplace_on_a_leaf_that_requires_grad_is_refused():
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        nn.ReLU(inplace=True)(cr.randn(3, requires_grad=True))
+
+
+@requires_torch
+def test_boundary_gradients_match_torch():
+    """At exactly the bounds hardtanh passes no gradient; relu at 0 passes none either."""
+    a = np.array([-1.0, -0.5, 0.0, 0.7, 1.0, 6.0], np.float32)
+    for fn, tfn in ((lambda x: F.hardtanh(x, -0.5, 0.7), lambda x: torch.nn.functional.hardtanh(x, -0.5, 0.7)),
+                    (F.relu6, torch.nn.functional.relu6), (F.relu, torch.relu)):
+        x, tx = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        fn(x).sum().backward()
+        tfn(tx).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+@requires_torch
+@pytest.mark.parametrize("ndim", [1, 2, 3, 4])
+def test_softmax_implicit_dim_matches_torch(rng, ndim):
+    a = rng.standard_normal((2, 3, 4, 5)[:ndim]).astype(np.float32)
+    for ours, theirs in ((F.softmax, torch.nn.functional.softmax),
+                         (F.log_softmax, torch.nn.functional.log_softmax)):
+        with pytest.warns(UserWarning, match="Implicit dimension choice"):
+            out = ours(cr.tensor(a))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = theirs(torch.tensor(a)).numpy()
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)
+    with pytest.warns(UserWarning):
+        nn.Softmax()(cr.tensor(a))
+
+
+def test_softmax_dtype_argument():
+    out = F.softmax(cr.randn(2, 3), dim=1, dtype=cr.float64)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.numpy().sum(1), 1.0)
+
+
+def test_hardtanh_bounds_are_validated():
+    with pytest.raises(ValueError, match="min_val"):
+        nn.Hardtanh(1.0, -1.0)
+
+
+def test_functional_inplace_variants():
+    x = float64_input((3, 4))
+    for fn in (F.relu_, F.elu_, F.leaky_relu_, F.hardtanh_):
+        h = x * 1.0
+        out = fn(h)
+        assert out is h and h.grad_fn is not None
+    assert gradcheck(lambda x: F.elu_(x * 1.0, 0.3), [x])
