@@ -5,7 +5,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,6 +17,17 @@ def environment(threads: int) -> dict:
     (OpenBLAS, PyTorch and OpenMP all read OMP_NUM_THREADS; threadpoolctl, when installed, sets it again)."""
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     return dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS=str(threads))
+
+
+def busy_cpu_seconds() -> Optional[float]:
+    """CPU time all processes of the machine have used so far (Linux), to see what else ran meanwhile."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 class Worker:
@@ -34,9 +47,14 @@ class Worker:
         return self._status
 
     def ask(self, command: str) -> dict:
+        """Send a command, return the answer; with "background": cores other processes kept busy meanwhile."""
+        busy, start = busy_cpu_seconds(), time.perf_counter()
         self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
-        return self._read()
+        answer = self._read()
+        if busy is not None and "cpu" in answer:
+            answer["background"] = max(0.0, busy_cpu_seconds() - busy - answer["cpu"]) / (time.perf_counter() - start)
+        return answer
 
     def _read(self) -> dict:
         line = self.proc.stdout.readline()

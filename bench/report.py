@@ -69,11 +69,17 @@ def ratio(a: Optional[dict], b: Optional[dict], target: Optional[float]) -> str:
     return f"{r:.2f}" if target is None else f"{r:.2f} {'✓' if r <= target else '✗'} (≤ {target})"
 
 
+def background(res: dict) -> str:
+    """Cores kept busy by other processes during the timed runs (mean, max): near 0 means a clean run."""
+    loads = [b for r in res.values() for b in r.get("background", ()) if b is not None]
+    return "–" if not loads else f"{statistics.mean(loads):.2f} (max {max(loads):.2f})"
+
+
 def steps_table(results: dict) -> list:
     """One row per step workload: times, ratios, spreads and the last loss of each framework."""
     rows = ["| id | workload | unit | chainrule | PyTorch | NumPy floor | chainrule / PyTorch | "
-            f"chainrule / floor | spread cr / pt / floor | last loss cr / pt / floor |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            f"chainrule / floor | spread cr / pt / floor | last loss cr / pt / floor | other load |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for wid, res in results.items():
         w = WORKLOADS[wid]
         cr, pt, fl = res.get("chainrule"), res.get("torch"), res.get("floor")
@@ -81,7 +87,7 @@ def steps_table(results: dict) -> list:
         losses = " / ".join("–" if not r or r.get("loss") is None else f"{r['loss']:.4g}" for r in (cr, pt, fl))
         rows.append(f"| {wid} | {w.title} | {w.unit} | {cell(cr, w.scale)} | {cell(pt, w.scale)} | "
                     f"{cell(fl, w.scale)} | {ratio(cr, pt, w.target)} | {ratio(cr, fl, FLOOR_TARGET)} | "
-                    f"{spreads} | {losses} |")
+                    f"{spreads} | {losses} | {background(res)} |")
     return rows
 
 

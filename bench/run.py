@@ -30,8 +30,7 @@ def log(*args: object) -> None:
 def run_steps(wid: str, frameworks: list, args: argparse.Namespace, threads: dict) -> dict:
     """Per framework: {"medians": [median seconds per step of each repeat], "loss": ...} or why it did not run."""
     w = WORKLOADS[wid]
-    names = frameworks + (["floor"] if "floor" not in frameworks and w.matmul else [])
-    names = [fw for fw in names if fw != "floor" or "floor" in frameworks] + (["matmul"] if w.matmul else [])
+    names = frameworks + (["matmul"] if w.matmul else [])
     workers = {fw: Worker(wid, fw, args.threads) for fw in names}
     results = {}
     for fw, worker in workers.items():
@@ -52,6 +51,7 @@ def run_steps(wid: str, frameworks: list, args: argparse.Namespace, threads: dic
             times = sorted(answer["times"])
             results[fw]["medians"].append(times[len(times) // 2])
             results[fw]["loss"] = answer["loss"]
+            results[fw].setdefault("background", []).append(answer.get("background"))
             log(f"{wid} {fw} repeat {r + 1}: {report.fmt(times[len(times) // 2] * w.scale)} {w.unit}")
             time.sleep(PAUSE)
     for worker in workers.values():

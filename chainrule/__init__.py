@@ -30,3 +30,4 @@ def is_tensor(obj: object) -> "bool":
 def numel(input: Tensor) -> "int":
     return input.numel()
 from .io import load, save  # noqa: E402
+from . import nn, optim, utils  # noqa: E402  (as `import torch` gives torch.nn, torch.optim, torch.utils)

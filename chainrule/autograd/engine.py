@@ -33,20 +33,22 @@ def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, cr
     capture: {edge: position}; the gradients reaching those edges are returned
     instead of touching any `.grad` (this is `autograd.grad`).
     """
-    pending: dict = {}
-    heap: list = []
+    pending: dict = {}  # node -> the gradients received so far, one slot per output
+    heap: list = []     # (-creation order, node): the latest node first
     for (node, nr), g in zip(roots, grads):
-        _add(pending, heap, node, nr, g)
+        _receive(pending, heap, node, nr, g, None, 0)
     needed = _needed_nodes(roots, capture) if capture is not None else None
     captured = [None] * len(capture) if capture is not None else None
     handed: set = set()  # arrays given to some .grad in this pass: never hand one out twice
     prev = state.enabled
     state.enabled = create_graph
+    pop, push = heapq.heappop, heapq.heappush
     try:
         while heap:
-            node = heapq.heappop(heap)[1]
+            node = pop(heap)[1]
             grads_out = pending.pop(node)
-            if node._hooks is not None and "pre" in node._hooks:
+            hooks = node._hooks
+            if hooks is not None and "pre" in hooks:
                 grads_out = _run_pre_hooks(node, grads_out)
             if capture is not None:
                 for i, g in enumerate(grads_out):
@@ -57,40 +59,76 @@ def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, cr
                 if capture is None:
                     _accumulate(node.variable, grads_out[0], create_graph, handed)
                 continue
-            if any(g is None for g in grads_out):
+            if len(grads_out) > 1 and any(g is None for g in grads_out):
                 grads_out = [_zeros(meta) if g is None else g for g, meta in zip(grads_out, node._outputs)]
             grads_in = node.backward(node, *grads_out)
             if not retain_graph:
                 node._saved = None
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
-            if node._hooks is not None and "post" in node._hooks:
-                for hook in node._hooks["post"]:
+            if hooks is not None and "post" in hooks:
+                for hook in hooks["post"]:
                     hook(grads_in, grads_out)
             edges = node.next_functions
             if len(grads_in) != len(edges):
                 raise RuntimeError(
-                    f"{type(node).__name__}.backward returned {len(grads_in)} gradients, but forward "
-                    f"took {len(edges)} arguments: return one per argument (None for non-tensors)")
-            for edge, g in zip(edges, grads_in):
-                if edge is None or g is None:
+                    f"function {node.name()} returned an incorrect number of gradients (expected "
+                    f"{len(edges)}, got {len(grads_in)}): backward must return one value per argument of "
+                    f"forward (None for arguments that are not tensors or need no gradient)")
+            for i, edge in enumerate(edges):
+                if edge is None:
                     continue
-                if needed is not None and edge[0] not in needed:
+                g = grads_in[i]
+                if g is None:
                     continue
-                _add(pending, heap, edge[0], edge[1], g)
+                target = edge[0]
+                if needed is not None and target not in needed:
+                    continue
+                slots = pending.get(target)
+                if slots is None:  # first gradient to reach this node: schedule it
+                    meta = target._outputs[edge[1]]
+                    if g.shape != meta[0] or g.dtype != meta[1]:
+                        g = _conform(g, meta, node, i)
+                    slots = pending[target] = [None] * len(target._outputs)
+                    slots[edge[1]] = g
+                    push(heap, (-target._seq, target))
+                else:
+                    _receive(pending, heap, target, edge[1], g, node, i)
     finally:
         state.enabled = prev
     return captured
 
 
-def _add(pending: dict, heap: list, node: Function, nr: int, g: Any) -> None:
+def _receive(pending: dict, heap: list, node: Function, nr: int, g: Any, source: Any, index: int) -> None:
     """Sum gradient `g` into what output `nr` of `node` has received so far."""
-    slot = pending.get(node)
-    if slot is None:
-        outputs = node._outputs
-        slot = pending[node] = [None] * (outputs if type(outputs) is int else len(outputs))
+    meta = node._outputs[nr]
+    if g.shape != meta[0] or g.dtype != meta[1]:
+        g = _conform(g, meta, source, index)
+    slots = pending.get(node)
+    if slots is None:
+        slots = pending[node] = [None] * len(node._outputs)
         heapq.heappush(heap, (-node._seq, node))
-    slot[nr] = g if slot[nr] is None else slot[nr] + g
+    slots[nr] = g if slots[nr] is None else slots[nr] + g
+
+
+def _conform(g: Any, meta: tuple, source: Any, index: int) -> Any:
+    """A gradient in the shape and dtype of the value it belongs to, as PyTorch's engine makes it:
+    summed over broadcast dimensions and cast; any other shape is an error of the backward."""
+    shape, dtype = meta
+    if g.shape != shape:
+        try:
+            expandable = np.broadcast_shapes(shape, g.shape) == tuple(g.shape)
+        except ValueError:
+            expandable = False
+        if not expandable:
+            who = f"function {source.name()}" if source is not None else "the gradient given to backward"
+            raise RuntimeError(f"{who} returned an invalid gradient at index {index} - got shape "
+                               f"{tuple(g.shape)} but expected shape compatible with {tuple(shape)}")
+        from ..ops.arithmetic import unbroadcast
+        g = unbroadcast(g, shape)
+    if g.dtype != dtype:
+        g = g.type(dtype) if isinstance(g, Tensor) else g.astype(dtype)
+    return g
 
 
 def _zeros(meta: tuple) -> Any:

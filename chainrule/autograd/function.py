@@ -111,60 +111,71 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run forward on the arrays of `args`; record a graph node when a gradient is needed."""
-        ctx = cls.__new__(cls)
+        ctx = _new(cls)
         ctx._saved = ()
         ctx._saved_from = None
-        record = False
         arrays = []
-        edges = []
+        record = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
                 if a.requires_grad:
                     record = True
-                    edges.append(a)
-                    continue
             else:
                 arrays.append(a)
-            edges.append(None)
-        record = record and state.enabled
-        ctx.next_functions = tuple(e._edge() if e is not None else None for e in edges) if record else None
-        out = cls.forward(ctx, *arrays)
-        if not record:
+        if record and state.enabled:
+            ctx.next_functions = tuple([_edge(a) for a in args])
+        else:
+            ctx.next_functions = None
+            out = cls.forward(ctx, *arrays)
             if type(out) is tuple:
-                return tuple(Tensor._make(o) for o in out)
+                return tuple([Tensor._make(o) for o in out])
             return Tensor._make(out)
+        out = cls.forward(ctx, *arrays)
         ctx._seq = next(_sequence)
         ctx._hooks = None
         if type(out) is tuple:
-            results = tuple(Tensor._make(o, ctx, i) for i, o in enumerate(out))
-            ctx._outputs = tuple((r.shape, r.dtype) for r in results)
+            results = tuple([Tensor._make(o, ctx, i) for i, o in enumerate(out)])
+            ctx._outputs = tuple([(r._data.shape, r._data.dtype) for r in results])
         else:
             if type(out) is not np.ndarray:  # a NumPy scalar (0-d results): saved as the array it becomes
                 scalar, out = out, np.asarray(out)
-                ctx._saved = tuple(out if s is scalar else s for s in ctx._saved)
+                ctx._saved = tuple([out if s is scalar else s for s in ctx._saved])
             results = Tensor._make(out, ctx, 0)
-            ctx._outputs = 1
+            ctx._outputs = ((out.shape, out.dtype),)
         if ctx._saved:
             ctx._saved_from = _sources(ctx._saved, args, results)
         return results
 
 
+_new = object.__new__
+
+
+def _edge(a: Any) -> Any:
+    """The graph edge an argument of apply contributes: None for constants."""
+    if not isinstance(a, Tensor) or not a.requires_grad:
+        return None
+    if a.grad_fn is not None:
+        return (a.grad_fn, a._output_nr)
+    return a._edge()
+
+
 def _sources(saved: tuple, args: tuple, results: Any) -> tuple:
     """For each saved array: (version box, version now, input tensor or output index), None if constant."""
-    outs = results if type(results) is tuple else (results,)
     sources = []
     for arr in saved:
         src = None
-        for a in args:
-            if isinstance(a, Tensor) and a._data is arr:
-                src = (_box(a), _box(a)[0], a)
-                break
-        else:
-            for i, o in enumerate(outs):
-                if o._data is arr:  # the output itself is not kept: that would be a reference cycle
-                    src = (_box(o), 0, i)
+        if type(arr) is np.ndarray:
+            for a in args:
+                if isinstance(a, Tensor) and a._data is arr:
+                    box = _box(a)
+                    src = (box, box[0], a)
                     break
+            else:
+                for i, o in enumerate(results if type(results) is tuple else (results,)):
+                    if o._data is arr:  # the output itself is not kept: that would be a reference cycle
+                        src = (_box(o), 0, i)
+                        break
         sources.append(src)
     return tuple(sources)
 
@@ -199,9 +210,13 @@ class AccumulateGrad(Function):
         self.next_functions = ()
         self._seq = -next(_sequence)  # below every op: a leaf is finished last
         self._hooks = None
-        self._outputs = 1
         self._saved = ()
         self._saved_from = None
+
+    @property
+    def _outputs(self) -> tuple:
+        data = self.variable._data  # read now: `.data = ...` may have replaced it since
+        return ((data.shape, data.dtype),)
 
     def name(self) -> str:
         return "AccumulateGrad"

@@ -34,7 +34,7 @@ def load_image(path: Union[str, "os.PathLike[str]"], mode: str = "RGB") -> np.nd
     Image = _pillow()
     try:
         with Image.open(path) as img:
-            return np.asarray(img.convert(mode))
+            return np.asarray(img if img.mode == mode else img.convert(mode))
     except (OSError, ValueError, SyntaxError) as e:  # Pillow's errors for unreadable or damaged files
         raise OSError(f"{path}: cannot read the image ({e})") from None
 

@@ -156,9 +156,12 @@ class RandomCrop:
     def _pad(self, a: np.ndarray, h_axis: int, left: int, top: int, right: int, bottom: int) -> np.ndarray:
         widths = [(0, 0)] * a.ndim
         widths[h_axis], widths[h_axis + 1] = (top, bottom), (left, right)
-        if self.padding_mode == "constant":
-            return np.pad(a, widths, mode="constant", constant_values=self.fill)
-        return np.pad(a, widths, mode=self.padding_mode)
+        if self.padding_mode != "constant":
+            return np.pad(a, widths, mode=self.padding_mode)
+        shape = [n + before + after for n, (before, after) in zip(a.shape, widths)]
+        out = np.full(shape, self.fill, dtype=a.dtype)  # faster than np.pad for small images
+        out[tuple(slice(before, before + n) for n, (before, _) in zip(a.shape, widths))] = a
+        return out
 
     def __call__(self, img: Image) -> Image:
         a, h_axis = _unwrap(img)

@@ -1,8 +1,10 @@
 """Arithmetic: + - * / // ** @ and negation, with NumPy broadcasting.
 
-When an operand was broadcast in forward, its gradient is summed back over
-the broadcast dimensions (`unbroadcast`): every copy of a value contributed
-to the output, so every copy's gradient adds up.
+When an operand was broadcast in forward, every copy of a value contributed to
+the output, so its gradient is the output gradient summed over the broadcast
+dimensions. The engine does that summing (`unbroadcast`) for every backward
+whose gradient comes out larger than its operand, as PyTorch's engine does, so
+the backwards below are the plain elementwise derivatives.
 """
 from __future__ import annotations
 
@@ -27,41 +29,34 @@ def unbroadcast(g: Any, shape: tuple) -> Any:
 
 
 class Add(Function):
-    __slots__ = ("shapes",)
+    __slots__ = ()
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(a), np.shape(b))
         return a + b
 
     @staticmethod
     def backward(ctx, g):
-        need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(g, ctx.shapes[0]) if need_a else None,
-                unbroadcast(g, ctx.shapes[1]) if need_b else None)
+        return g, g
 
 
 class Sub(Function):
-    __slots__ = ("shapes",)
+    __slots__ = ()
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(a), np.shape(b))
         return a - b
 
     @staticmethod
     def backward(ctx, g):
-        need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(g, ctx.shapes[0]) if need_a else None,
-                unbroadcast(-g, ctx.shapes[1]) if need_b else None)
+        return g, (-g if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Function):
-    __slots__ = ("shapes",)
+    __slots__ = ()
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(a), np.shape(b))
         need_a, need_b = ctx.needs_input_grad or (False, False)
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
@@ -69,16 +64,14 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors  # d(ab)/da = b, d(ab)/db = a
-        return (None if b is None else unbroadcast(g * b, ctx.shapes[0]),
-                None if a is None else unbroadcast(g * a, ctx.shapes[1]))
+        return (None if b is None else g * b), (None if a is None else g * a)
 
 
 class Div(Function):
-    __slots__ = ("shapes",)
+    __slots__ = ()
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(a), np.shape(b))
         out = a / b
         ctx.save_for_backward(b, out if ctx.needs_input_grad[1:] == (True,) else None)
         return out
@@ -87,8 +80,7 @@ class Div(Function):
     def backward(ctx, g):
         b, out = ctx.saved_tensors  # d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -out/b
         need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(g / b, ctx.shapes[0]) if need_a else None,
-                unbroadcast(-g * out / b, ctx.shapes[1]) if need_b else None)
+        return (g / b if need_a else None), (-g * out / b if need_b else None)
 
 
 class Neg(Function):
@@ -104,11 +96,10 @@ class Neg(Function):
 
 
 class Pow(Function):
-    __slots__ = ("shapes",)
+    __slots__ = ()
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(a), np.shape(b))
         out = a ** b
         ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1:] == (True,) else None)
         return out
@@ -119,10 +110,9 @@ class Pow(Function):
         need_a, need_b = ctx.needs_input_grad
         ga = gb = None
         if need_a:
-            ga = unbroadcast(g * b * a ** (b - 1), ctx.shapes[0]) if not _is_zero(b) else g * 0
+            ga = g * b * a ** (b - 1) if not _is_zero(b) else g * 0
         if need_b:
-            log_a = np.log(np.where(a > 0, a, 1))  # 0^b·ln 0 counts as 0, as in PyTorch
-            gb = unbroadcast(g * out * log_a, ctx.shapes[1])
+            gb = g * out * np.log(np.where(a > 0, a, 1))  # 0^b·ln 0 counts as 0, as in PyTorch
         return ga, gb
 
 
@@ -132,16 +122,16 @@ def _is_zero(x: Any) -> bool:
 
 class FloorDivide(Function):
     """a // b. Its gradient is zero wherever it exists (PyTorch raises instead: chainrule adds)."""
-    __slots__ = ("shapes",)
+    __slots__ = ()
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(a), np.shape(b))
         return a // b
 
     @staticmethod
     def backward(ctx, g):
-        return unbroadcast(g * 0, ctx.shapes[0]), unbroadcast(g * 0, ctx.shapes[1])
+        zero = g * 0
+        return zero, zero
 
 
 class MatMul(Function):

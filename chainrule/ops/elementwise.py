@@ -192,7 +192,7 @@ class Sigmoid(Function):
         return g * y * (1 - y)
 
 
-class ReLU(Function):
+class Relu(Function):
     __slots__ = ()
 
     @staticmethod
@@ -207,7 +207,7 @@ class ReLU(Function):
         return g * (y > 0)
 
 
-class LeakyReLU(Function):
+class LeakyRelu(Function):
     __slots__ = ("mask", "slope")
 
     @staticmethod
@@ -221,7 +221,7 @@ class LeakyReLU(Function):
         return np.where(ctx.mask, g, g * ctx.slope), None
 
 
-class ELU(Function):
+class Elu(Function):
     __slots__ = ("alpha",)
 
     @staticmethod
@@ -266,7 +266,7 @@ class Erf(Function):
         return g * (2 / math.sqrt(math.pi)) * np.exp(-x * x)
 
 
-class GELU(Function):
+class Gelu(Function):
     """x·Φ(x) (approximate='none') or PyTorch's tanh approximation."""
     __slots__ = ("approximate",)
 
@@ -290,7 +290,7 @@ class GELU(Function):
         return g * (cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)), None
 
 
-class SiLU(Function):
+class Silu(Function):
     __slots__ = ()
 
     @staticmethod
@@ -501,15 +501,15 @@ def sigmoid(input: Tensor) -> Tensor:
 
 
 def relu(input: Tensor) -> Tensor:
-    return ReLU.apply(input)
+    return Relu.apply(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return LeakyReLU.apply(input, negative_slope)
+    return LeakyRelu.apply(input, negative_slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
-    return ELU.apply(input, alpha)
+    return Elu.apply(input, alpha)
 
 
 def erf(input: Tensor) -> Any:
@@ -522,11 +522,11 @@ def erf(input: Tensor) -> Any:
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(input, approximate)
+    return Gelu.apply(input, approximate)
 
 
 def silu(input: Tensor) -> Tensor:
-    return SiLU.apply(input)
+    return Silu.apply(input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

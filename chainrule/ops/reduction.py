@@ -87,7 +87,7 @@ class Prod(Function):
         return _expand_back(g, x.shape, ctx.axes, ctx.keepdim) * others, None, None, None
 
 
-class AMax(Function):
+class Amax(Function):
     """Max over `axes`; tied maxima share the gradient evenly (PyTorch's amax / max())."""
     __slots__ = ("share", "axes", "keepdim")
 
@@ -245,7 +245,7 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
 def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, result: type) -> Any:
     if dim is None:
-        return AMax.apply(input, _axes(None, input.ndim), False, largest)
+        return Amax.apply(input, _axes(None, input.ndim), False, largest)
     if isinstance(dim, Tensor):
         raise TypeError("max(input, other) with a tensor: use maximum(input, other)")
     d = _axes(dim, input.ndim)[0] if input.ndim else 0
@@ -274,12 +274,12 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Max over dims (all if `dim` is empty); ties share the gradient evenly."""
-    return AMax.apply(input, _axes(dim if dim != () else None, input.ndim), keepdim, True)
+    return Amax.apply(input, _axes(dim if dim != () else None, input.ndim), keepdim, True)
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Min over dims (all if `dim` is empty); ties share the gradient evenly."""
-    return AMax.apply(input, _axes(dim if dim != () else None, input.ndim), keepdim, False)
+    return Amax.apply(input, _axes(dim if dim != () else None, input.ndim), keepdim, False)
 
 
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:

@@ -60,11 +60,12 @@ class Adam(Optimizer):
                 mix_square_(v, d, beta2, 1 - beta2, tmp)
                 if amsgrad:
                     v = np.maximum(state["max_exp_avg_sq"]._data, v, out=state["max_exp_avg_sq"]._data)
+                # sqrt(v / c2) + eps = (sqrt(v) + eps sqrt(c2)) / sqrt(c2): one pass fewer over the arrays
+                root_c2 = math.sqrt(1 - beta2 ** t)
                 denom = np.sqrt(v, out=tmp)
-                np.divide(denom, math.sqrt(1 - beta2 ** t), out=denom)
-                np.add(denom, eps, out=denom)
+                np.add(denom, eps * root_c2, out=denom)
                 np.divide(m, denom, out=denom)
-                np.multiply(denom, -lr / (1 - beta1 ** t), out=denom)
+                np.multiply(denom, -lr * root_c2 / (1 - beta1 ** t), out=denom)
                 np.add(param, denom, out=param)
                 p._bump()
         return loss

@@ -99,6 +99,9 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+_LRScheduler = LRScheduler  # the older name, still used by custom schedulers
+
+
 def _set(group: dict, key: str, value: Any) -> None:
     if isinstance(group[key], Tensor):
         group[key].fill_(float(value))

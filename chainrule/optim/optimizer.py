@@ -5,6 +5,9 @@ A subclass passes its hyperparameters as `defaults`, checks them in
 group), and writes `step`, which updates each `p._data` in place. Updates work
 on the arrays directly, so they are never recorded in the graph; each one
 bumps the parameter's version counter so autograd notices the change.
+
+The PyTorch options `foreach`, `fused` and `capturable` are accepted and
+change nothing here (there is one NumPy code path, on the CPU).
 """
 from __future__ import annotations
 

@@ -98,3 +98,32 @@ def test_training_loop_with_closure_matches_torch():
     np.testing.assert_allclose(losses, tlosses, rtol=1e-5)
     np.testing.assert_allclose(w, tw, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(b, tb, rtol=1e-5, atol=1e-6)
+
+
+def test_module_training_with_clipping_and_schedule_matches_torch():
+    """nn.Linear parameters (chainrule.nn.Parameter), AdamW, gradient clipping and OneCycleLR, in both libraries."""
+    nn = pytest.importorskip("chainrule.nn")
+    from chainrule.nn.utils import clip_grad_norm_
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((16, 4)).astype(np.float32), rng.standard_normal((16, 2)).astype(np.float32)
+    tmodel = torch.nn.Linear(4, 2)
+    model = nn.Linear(4, 2)
+    with cr.no_grad():
+        model.weight.copy_(cr.tensor(tmodel.weight.detach().numpy()))
+        model.bias.copy_(cr.tensor(tmodel.bias.detach().numpy()))
+    runs = []
+    for lib, m, optim, clip in ((cr, model, cr_optim, clip_grad_norm_),
+                                (torch, tmodel, torch.optim, torch.nn.utils.clip_grad_norm_)):
+        opt = optim.AdamW(m.named_parameters(), lr=0.01, weight_decay=0.05)
+        sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=8)
+        X, Y = lib.tensor(x), lib.tensor(y)
+        norms = []
+        for _ in range(8):
+            opt.zero_grad()
+            ((m(X) - Y) ** 2).mean().backward()
+            norms.append(clip(m.parameters(), 0.5).item())
+            opt.step()
+            sched.step()
+        runs.append((norms, m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()))
+    for ours, theirs in zip(runs[0], runs[1]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)

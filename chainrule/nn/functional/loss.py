@@ -248,14 +248,21 @@ def kl_div(input: Tensor, target: Tensor, size_average: Optional[bool] = None, r
 
 # -- classification ----------------------------------------------------------------
 
-def _softmax_parts(x: Any) -> tuple:
-    """shifted = x - max, e = exp(shifted), s = Σ e over the class dimension 1.
+def _softmax_stats(x: Any) -> tuple:
+    """m = max over the class dimension 1, e = exp(x - m), s = Σ e: softmax = e / s and
+    log_softmax = x - m - log s. Written with NumPy calls, so on tensors (a backward being
+    differentiated) it records operations."""
+    m = np.max(x, axis=1, keepdims=True)
+    e = np.exp(x - m)
+    return m, e, e.sum(axis=1, keepdims=True)
 
-    log_softmax = shifted - log s and softmax = e / s. Written with NumPy calls, so on
-    tensors (a backward being differentiated) it records operations."""
-    shifted = x - np.max(x, axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return shifted, e, e.sum(axis=1, keepdims=True)
+
+def _backward_stats(ctx: Any, x: Any) -> tuple:
+    """(m, e, s) of `_softmax_stats` in backward: a plain backward (arrays) reuses the forward's m
+    and s; a backward being differentiated (tensors) recomputes them, so they depend on x."""
+    if type(x) is np.ndarray:
+        return ctx.max, np.exp(x - ctx.max), ctx.sum
+    return _softmax_stats(x)
 
 
 def _reduce_rows(rows: np.ndarray, reduction: str, denom: Any) -> np.ndarray:
@@ -264,8 +271,7 @@ def _reduce_rows(rows: np.ndarray, reduction: str, denom: Any) -> np.ndarray:
     total = rows.sum()
     if reduction == "sum":
         return np.asarray(total)
-    with np.errstate(invalid="ignore", divide="ignore"):  # nothing counted: NaN, as PyTorch
-        return np.asarray(total / denom)
+    return np.asarray(total / denom if denom else np.nan, rows.dtype)  # nothing counted: NaN, as PyTorch
 
 
 def _rows_grad(g: Any, reduction: str, denom: Any, shape: tuple) -> Any:
@@ -278,10 +284,11 @@ def _rows_grad(g: Any, reduction: str, denom: Any, shape: tuple) -> Any:
 
 
 class ClassTarget:
-    """Class-index targets resolved against an input (N, C, d1, ...): per element, the picked class
-    `index` and its weight `pick` = (1-ε)·w[t] (0 where ignored), a label-smoothing share `spread`
-    = ε/C·w over all classes for kept elements (`keep`), and `denom` = Σ w[t] for 'mean'."""
-    __slots__ = ("index", "pick", "spread", "keep", "denom")
+    """Class-index targets resolved against an input (N, C, d1, ...), each array shaped (N, 1, d1, ...):
+    `flat`, the flat position in the input of each element's target class; its weight `pick` =
+    (1-ε)·w[t], 0 where ignored; the label-smoothing share `spread` = ε/C·w (1, C, 1, ...) given to
+    the kept elements (`keep`); `total` = Σ over classes of those weights; `denom` = Σ w[t] ('mean')."""
+    __slots__ = ("flat", "pick", "spread", "keep", "total", "denom")
 
     def __init__(self, name: str, input: Tensor, target: Tensor, weight: Any, ignore_index: int,
                  smoothing: float) -> None:
@@ -297,95 +304,109 @@ class ClassTarget:
         if t.shape != expected:
             raise ValueError(f"{name}: expected target of shape {expected} (the input's shape {tuple(shape)} "
                              f"without the class dimension 1), got target of shape {tuple(t.shape)}")
-        valid = t != ignore_index
-        bad = valid & ((t < 0) | (t >= classes))
-        if bad.any():
-            raise IndexError(f"Target {t[bad].flat[0]} is out of bounds: {name} has {classes} classes, so "
-                             f"targets must be in [0, {classes - 1}] (or ignore_index={ignore_index})")
+        valid = _valid_targets(name, t, classes, ignore_index)
         per_class = None
         if weight is not None:
             per_class = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=dtype)
             if per_class.shape != (classes,):
                 raise RuntimeError(f"{name}: weight tensor should be defined either for all {classes} classes "
                                    f"or no classes but got weight tensor of shape: {list(per_class.shape)}")
-        everything_valid = valid.all()
-        self.index = np.expand_dims(t if everything_valid else np.where(valid, t, 0), 1)
-        keep = np.expand_dims(valid, 1).astype(dtype)
-        pick = keep if per_class is None else per_class[self.index] * keep
+        n, inner = shape[0], int(np.prod(shape[2:]))
+        t = (t if valid is None else np.where(valid, t, 0)).reshape(n, inner)
+        self.flat = (t * inner + (np.arange(n) * (classes * inner))[:, None] + np.arange(inner)).reshape(
+            (n, 1) + shape[2:])
+        keep = np.ones(self.flat.shape, dtype) if valid is None else np.expand_dims(valid, 1).astype(dtype)
+        pick = keep if per_class is None else per_class[np.expand_dims(t, 1)].reshape(keep.shape) * keep
         self.denom = pick.sum()
-        self.pick = pick * (1 - smoothing) if smoothing else pick
+        self.pick = self.total = pick * (1 - smoothing) if smoothing else pick
         self.spread = self.keep = None
         if smoothing:
             share = np.full(classes, smoothing / classes, dtype) if per_class is None \
                 else per_class * (smoothing / classes)
             self.spread = share.reshape((1, classes) + (1,) * (len(shape) - 2))
             self.keep = keep
+            self.total = self.pick + keep * share.sum()
 
-    def dense(self, shape: tuple, dtype: Any) -> tuple:
-        """q (N, C, d1, ...), the target weight of every class, and Σ q over classes."""
-        q = np.zeros(shape, dtype)
-        np.put_along_axis(q, self.index, self.pick, axis=1)
-        if self.spread is None:
-            return q, self.pick
-        q += self.keep * self.spread
-        return q, self.pick + self.keep * self.spread.sum()
+    def dense(self, shape: tuple) -> np.ndarray:
+        """q (N, C, d1, ...): the target weight of every class."""
+        q = np.zeros(shape, self.pick.dtype)
+        np.put(q, self.flat, self.pick)
+        if self.spread is not None:
+            q += self.keep * self.spread
+        return q
+
+
+def _valid_targets(name: str, t: np.ndarray, classes: int, ignore_index: int) -> Optional[np.ndarray]:
+    """Where t is not ignore_index (None: everywhere); refuses class indices out of [0, classes)."""
+    if t.size and 0 <= t.min() and t.max() < classes and not 0 <= ignore_index < classes:
+        return None
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= classes))
+    if bad.any():
+        raise IndexError(f"Target {t[bad].flat[0]} is out of bounds: {name} has {classes} classes, so "
+                         f"targets must be in [0, {classes - 1}] (or ignore_index={ignore_index})")
+    return valid
 
 
 class ClassIndexNLL(Function):
     """-Σ_c q_c·z_c per element (classes on dimension 1), q from a `ClassTarget`.
 
-    z = x for nll_loss (d/dx = -q); z = log_softmax(x) fused for cross_entropy
-    (d/dx = softmax(x)·Σq - q, softmax recomputed from the saved input, so the
-    backward is itself differentiable)."""
-    __slots__ = ("target", "reduction", "fused", "shape")
+    z = x for nll_loss (d/dx = -q); z = log_softmax(x) fused for cross_entropy:
+    -Σ q·z = Σq·log s - Σ q·(x - m), and d/dx = softmax(x)·Σq - q, with the softmax
+    recomputed from the saved input, so the backward is itself differentiable."""
+    __slots__ = ("target", "reduction", "fused", "shape", "max", "sum")
 
     @staticmethod
     def forward(ctx, x, target, reduction, fused):
         ctx.target, ctx.reduction, ctx.fused, ctx.shape = target, reduction, fused, x.shape
-        z = x
+        shift = 0
         if fused:
             ctx.save_for_backward(x)
-            z, _, s = _softmax_parts(x)
-            z -= np.log(s)
-        rows = np.take_along_axis(z, target.index, 1) * target.pick
+            shift, _, s = _softmax_stats(x)
+            ctx.max, ctx.sum = shift, s
+        rows = (np.take(x, target.flat) - shift) * target.pick
         if target.spread is not None:
-            rows += target.keep * (z * target.spread).sum(axis=1, keepdims=True)
+            rows += target.keep * ((x - shift) * target.spread).sum(axis=1, keepdims=True)
+        if fused:
+            rows -= target.total * np.log(s)
         return _reduce_rows(-rows.squeeze(1), reduction, target.denom)
 
     @staticmethod
     def backward(ctx, g):
         target = ctx.target
         c = _rows_grad(g, ctx.reduction, target.denom, target.pick.shape)
-        q, q_sum = target.dense(ctx.shape, target.pick.dtype)
+        q = target.dense(ctx.shape)
         if not ctx.fused:
             return -q * c, None, None, None
         x, = ctx.saved_tensors
-        _, e, s = _softmax_parts(x)
-        return (e / s * q_sum - q) * c, None, None, None
+        _, e, s = _backward_stats(ctx, x)
+        return (e * (target.total / s) - q) * c, None, None, None
 
 
 class SoftTargetCrossEntropy(Function):
     """-Σ_c q_c·log_softmax(x)_c per element, q given class probabilities (smoothed and weighted).
 
     d/dx = softmax(x)·Σq - q; d/dq = -log_softmax(x)."""
-    __slots__ = ("reduction", "denom")
+    __slots__ = ("reduction", "denom", "max", "sum")
 
     @staticmethod
     def forward(ctx, x, q, reduction, denom):
         ctx.reduction, ctx.denom = reduction, denom
         ctx.save_for_backward(x, q)
-        shifted, _, s = _softmax_parts(x)
-        shifted -= np.log(s)
-        return _reduce_rows(-(q * shifted).sum(axis=1), reduction, denom)
+        m, _, s = _softmax_stats(x)
+        ctx.max, ctx.sum = m, s
+        log_p = x - m
+        log_p -= np.log(s)
+        return _reduce_rows(-(q * log_p).sum(axis=1), reduction, denom)
 
     @staticmethod
     def backward(ctx, g):
         x, q = ctx.saved_tensors
         need_x, need_q = ctx.needs_input_grad[:2]
         c = _rows_grad(g, ctx.reduction, ctx.denom, x.shape[:1] + (1,) + x.shape[2:])
-        shifted, e, s = _softmax_parts(x)
-        gx = (e / s * q.sum(axis=1, keepdims=True) - q) * c if need_x else None
-        gq = (np.log(s) - shifted) * c if need_q else None
+        m, e, s = _backward_stats(ctx, x)
+        gx = (e * (q.sum(axis=1, keepdims=True) / s) - q) * c if need_x else None
+        gq = (np.log(s) - (x - m)) * c if need_q else None
         return gx, gq, None, None
 
 
@@ -439,7 +460,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
     _check_tensors("cross_entropy", input=input, target=target, weight=weight)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if target.shape != input.shape:
+    if target.shape != input.shape or input.ndim == 0:
         return _class_index_loss("cross_entropy", input, target, weight, ignore_index, reduction,
                                  label_smoothing, fused=True)
     if target.dtype.kind != "f":

@@ -101,18 +101,14 @@ class RNNLayer(Function):
     @once_differentiable
     def backward(ctx, dy, dh_n):
         x, w_ih, w_hh, y = ctx.saved_tensors
+        local = y > 0 if ctx.relu else 1 - y * y  # act' of every step: relu' = [y > 0], tanh' = 1 - y²
         d_pre = np.empty_like(y)
         dh = dh_n.copy()
         for rows, b in reversed(ctx.steps):
             dhb = dh[:b]
             dhb += dy[rows]
-            yb = y[rows]
-            d = d_pre[rows]
-            if ctx.relu:  # relu' = 1 where the output is positive
-                np.multiply(dhb, yb > 0, out=d)
-            else:  # tanh' = 1 - y²
-                np.multiply(dhb, 1 - yb * yb, out=d)
-            np.matmul(d, w_hh, out=dhb)
+            np.multiply(dhb, local[rows], out=d_pre[rows])
+            np.matmul(d_pre[rows], w_hh, out=dhb)
         needs = ctx.needs_input_grad
         dx, dw_ih, dw_hh, db_ih, db_hh = _parameter_grads(needs[:1] + needs[2:6], x, w_ih, ctx.h_prev,
                                                           d_pre, d_pre)
@@ -161,24 +157,25 @@ class LSTMLayer(Function):
         gates, c_prev, tanh_c = ctx.gates, ctx.c_prev, ctx.tanh_c
         hidden = dh_n.shape[1]
         i_, f_, g_, o_ = (slice(k * hidden, (k + 1) * hidden) for k in range(4))
+        i, f, g, o = gates[:, i_], gates[:, f_], gates[:, g_], gates[:, o_]
+        # local derivatives of every step at once: of c = f c_prev + i g w.r.t. the pre-activations of
+        # i, f, g, of h = o tanh(c) w.r.t. o's, and of h w.r.t. c
+        local = np.empty_like(gates)
+        np.multiply(g, _dsigmoid(i), out=local[:, i_])
+        np.multiply(c_prev, _dsigmoid(f), out=local[:, f_])
+        np.multiply(i, 1 - g * g, out=local[:, g_])
+        np.multiply(tanh_c, _dsigmoid(o), out=local[:, o_])
+        dh_dc = o * (1 - tanh_c * tanh_c)
         d_gates = np.empty_like(gates)
         dh, dc = dh_n.copy(), dc_n.copy()
         for rows, b in reversed(ctx.steps):
             dhb, dcb = dh[:b], dc[:b]
             dhb += dy[rows]
-            g, dg, tc = gates[rows], d_gates[rows], tanh_c[rows]
-            i, f, gg, o = g[:, i_], g[:, f_], g[:, g_], g[:, o_]
-            do = dg[:, o_]
-            np.multiply(dhb, tc, out=do)                     # h = o tanh(c)
-            do *= _dsigmoid(o)
-            dcb += dhb * o * (1 - tc * tc)
-            np.multiply(dcb, gg, out=dg[:, i_])              # c = f c_prev + i g
-            dg[:, i_] *= _dsigmoid(i)
-            np.multiply(dcb, c_prev[rows], out=dg[:, f_])
-            dg[:, f_] *= _dsigmoid(f)
-            np.multiply(dcb, i, out=dg[:, g_])
-            dg[:, g_] *= 1 - gg * gg
-            dcb *= f
+            dcb += dhb * dh_dc[rows]
+            dg = d_gates[rows]
+            np.multiply(local[rows].reshape(b, 4, hidden)[:, :3], dcb[:, None], out=dg.reshape(b, 4, hidden)[:, :3])
+            np.multiply(local[rows, o_], dhb, out=dg[:, o_])
+            dcb *= f[rows]
             np.matmul(dg, w_hh, out=dhb)
         needs = ctx.needs_input_grad
         dx, dw_ih, dw_hh, db_ih, db_hh = _parameter_grads(needs[:1] + needs[3:7], x, w_ih, ctx.h_prev,
@@ -234,22 +231,23 @@ class GRULayer(Function):
         gates, h_prev, hn = ctx.gates, ctx.h_prev, ctx.hn
         hidden = dh_n.shape[1]
         r_, z_, n_ = (slice(k * hidden, (k + 1) * hidden) for k in range(3))
+        r, z, n = gates[:, r_], gates[:, z_], gates[:, n_]
+        # local derivatives of every step at once, of h' = n + z (h - n) w.r.t. the pre-activations
+        # of n and z, and of n's pre-activation w.r.t. r's
+        dh_dn = (1 - z) * (1 - n * n)
+        dh_dz = (h_prev - n) * _dsigmoid(z)
+        dn_dr = hn * _dsigmoid(r)
         d_in, d_hh = np.empty_like(gates), np.empty_like(gates)
         dh = dh_n.copy()
         for rows, b in reversed(ctx.steps):
             dhb = dh[:b]
             dhb += dy[rows]
-            g, di, dhh = gates[rows], d_in[rows], d_hh[rows]
-            r, z, n = g[:, r_], g[:, z_], g[:, n_]
-            dn = di[:, n_]
-            np.multiply(dhb, 1 - z, out=dn)                  # through n, then tanh' = 1 - n²
-            dn *= 1 - n * n
-            np.multiply(dhb, h_prev[rows] - n, out=dhh[:, z_])
-            dhh[:, z_] *= _dsigmoid(z)
-            np.multiply(dn, r, out=dhh[:, n_])               # W_hn h + b_hn is scaled by r
-            np.multiply(dn, hn[rows], out=dhh[:, r_])
-            dhh[:, r_] *= _dsigmoid(r)
-            dhb *= z                                         # the direct path z h
+            dn, dhh = d_in[rows, n_], d_hh[rows]
+            np.multiply(dhb, dh_dn[rows], out=dn)
+            np.multiply(dhb, dh_dz[rows], out=dhh[:, z_])
+            np.multiply(dn, r[rows], out=dhh[:, n_])         # W_hn h + b_hn is scaled by r
+            np.multiply(dn, dn_dr[rows], out=dhh[:, r_])
+            dhb *= z[rows]                                   # the direct path z h
             dhb += dhh @ w_hh
         d_in[:, :2 * hidden] = d_hh[:, :2 * hidden]  # r and z see x and h through the same sum
         needs = ctx.needs_input_grad

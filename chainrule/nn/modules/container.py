@@ -119,6 +119,21 @@ class ModuleList(Module):
         self._modules.clear()
         self.extend(items)
 
+    def __repr__(self) -> str:
+        """As PyTorch prints it: a run of identical modules reads '(i-j): n x Module(...)'."""
+        runs: list = []  # [first index, last index, repr]
+        for i, m in enumerate(self):
+            text = repr(m)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        if not runs:
+            return self._get_name() + "()"
+        lines = [(f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ") + text.replace("\n", "\n  ")
+                 for a, b, text in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """A dict of modules, registered under their keys."""
@@ -196,13 +211,19 @@ class ParameterList(Module):
             self.append(v)
         return self
 
+    def extra_repr(self) -> str:
+        return _parameters_repr(self)
+
 
 class ParameterDict(Module):
     """A dict of parameters, registered under their keys."""
 
     def __init__(self, parameters: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__()
-        for k, v in (parameters or {}).items():
+        items = (parameters or {}).items()
+        if not isinstance(parameters, (OrderedDict, ParameterDict)):
+            items = sorted(items)  # PyTorch sorts the keys of a plain dict
+        for k, v in items:
             self[k] = v
 
     def __getitem__(self, key: str) -> Parameter:
@@ -231,6 +252,15 @@ class ParameterDict(Module):
 
     def values(self) -> Iterable[Parameter]:
         return self._parameters.values()
+
+    def extra_repr(self) -> str:
+        return _parameters_repr(self)
+
+
+def _parameters_repr(module: Module) -> str:
+    """One line per parameter, as PyTorch prints its parameter containers."""
+    return "\n".join(f"  ({k}): Parameter containing: [{p.type()} of size {'x'.join(map(str, p.shape))}]"
+                     for k, p in module._parameters.items())
 
 
 def _as_param(value: Any) -> Parameter:

@@ -12,7 +12,7 @@ import collections
 import copy
 import queue
 import threading
-from typing import Any, Deque, Iterator, List
+from typing import Any, Deque, Iterator, List, Optional
 
 from .worker import WorkerInfo, set_worker_info
 
@@ -27,13 +27,48 @@ class _Failure:
         self.worker = worker
 
 
+def _put(out: queue.Queue, item: Any, stop: threading.Event) -> bool:
+    """Put unless the loader is stopped; False when it is."""
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.05)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _fetched(loader: Any, tasks: queue.Queue, stop: threading.Event) -> Iterator:
+    while True:
+        index = tasks.get()
+        if index is _END or stop.is_set():
+            return
+        yield index, loader.fetch(index)
+
+
+def _work(loader: Any, info: WorkerInfo, tasks: Optional[queue.Queue], out: queue.Queue,
+          stop: threading.Event) -> None:
+    """A worker thread's life: make batches until the sampler or stream ends or the loader stops.
+    (A plain function, not a method: the threads must not keep the iterator alive.)"""
+    set_worker_info(info)
+    try:
+        if loader.worker_init_fn is not None:
+            loader.worker_init_fn(info.id)
+        batches = loader.stream_batches(iter(info.dataset)) if tasks is None else _fetched(loader, tasks, stop)
+        for item in batches:
+            if not _put(out, item, stop):
+                return
+        _put(out, _END, stop)
+    except BaseException as e:  # handed to the main thread, which raises it
+        _put(out, _Failure(e, info.id), stop)
+
+
 class PrefetchIterator:
     """One pass over a `DataLoader` with `num_workers` background threads."""
 
     def __init__(self, loader: Any, base_seed: int) -> None:
         self._loader = loader
         n = loader.num_workers
-        self._ahead = loader.prefetch_factor * n
         self._stop = threading.Event()
         self._results: List[queue.Queue] = [queue.Queue(maxsize=loader.prefetch_factor + 1) for _ in range(n)]
         self._tasks: List[queue.Queue] = [queue.Queue() for _ in range(n)]
@@ -45,50 +80,16 @@ class PrefetchIterator:
         else:
             self._indices = iter(loader._index_sampler)
             self._sent = 0
-        self._threads = []
         for w in range(n):
             dataset = copy.copy(loader.dataset) if loader._iterable else loader.dataset
             info = WorkerInfo(w, n, base_seed + w, dataset)
-            t = threading.Thread(target=self._work, args=(info,), daemon=True, name=f"DataLoader worker {w}")
-            self._threads.append(t)
-            t.start()
+            tasks = None if loader._iterable else self._tasks[w]
+            threading.Thread(target=_work, args=(loader, info, tasks, self._results[w], self._stop),
+                             daemon=True, name=f"DataLoader worker {w}").start()
         if self._indices is not None:
-            for _ in range(self._ahead):
+            for _ in range(loader.prefetch_factor * n):
                 if not self._send():
                     break
-
-    # -- worker side ------------------------------------------------------------
-    def _work(self, info: WorkerInfo) -> None:
-        set_worker_info(info)
-        out = self._results[info.id]
-        try:
-            if self._loader.worker_init_fn is not None:
-                self._loader.worker_init_fn(info.id)
-            batches = (self._loader.stream_batches(iter(info.dataset)) if self._indices is None
-                       else self._fetched(self._tasks[info.id]))
-            for item in batches:
-                if not self._put(out, item):
-                    return
-            self._put(out, _END)
-        except BaseException as e:  # handed to the main thread, which raises it
-            self._put(out, _Failure(e, info.id))
-
-    def _fetched(self, tasks: queue.Queue) -> Iterator:
-        while True:
-            index = tasks.get()
-            if index is _END or self._stop.is_set():
-                return
-            yield index, self._loader.fetch(index)
-
-    def _put(self, out: queue.Queue, item: Any) -> bool:
-        """Put unless the loader is stopped; False when it is."""
-        while not self._stop.is_set():
-            try:
-                out.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
 
     # -- main side --------------------------------------------------------------
     def _send(self) -> bool:
@@ -110,6 +111,8 @@ class PrefetchIterator:
                                f"worker {w}") from None
         if isinstance(item, _Failure):
             self._shutdown()
+            if hasattr(item.error, "add_note"):  # Python 3.11+
+                item.error.add_note(f"(raised in DataLoader worker {item.worker})")
             raise item.error
         return item
 
