@@ -16,6 +16,8 @@ import numpy as np
 from . import dtypes
 from .autograd.grad_mode import state
 
+_new = object.__new__
+
 
 class Tensor:
     """A multi-dimensional array that records operations for backpropagation."""
@@ -45,12 +47,21 @@ class Tensor:
     @classmethod
     def _make(cls, data: Any, grad_fn: Any = None, output_nr: int = 0) -> "Tensor":
         """Wrap an array without copying (internal, fast)."""
-        t = object.__new__(Tensor)
+        t = _new(Tensor)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         if grad_fn is not None and data.dtype.kind not in "fc":
             grad_fn = None  # integer and boolean results carry no gradient
-        t._init(data, grad_fn, output_nr)
+        t._data = data  # (_init, inlined: this is the hot path of every operation)
+        t.grad = None
+        t.grad_fn = grad_fn
+        t.requires_grad = grad_fn is not None
+        t._output_nr = output_nr
+        t._version_box = None
+        t._accum = None
+        t._hooks = None
+        t._post_accumulate_hooks = None
+        t._base = None
         return t
 
     # -- graph ---------------------------------------------------------------

@@ -87,7 +87,7 @@ class Function:
     def needs_input_grad(self) -> tuple:
         """One bool per argument of forward: does that input need a gradient?"""
         nf = self.next_functions
-        return tuple(e is not None for e in nf) if nf is not None else ()
+        return tuple([e is not None for e in nf]) if nf is not None else ()
 
     def mark_non_differentiable(self, *arrays: Any) -> None:
         """Accepted for PyTorch compatibility: non-float outputs never get a gradient anyway."""
@@ -115,22 +115,27 @@ class Function:
         ctx._saved = ()
         ctx._saved_from = None
         arrays = []
+        edges = []
         record = False
+        enabled = state.enabled
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
-                if a.requires_grad:
+                if a.requires_grad and enabled:
                     record = True
+                    fn = a.grad_fn
+                    edges.append((fn, a._output_nr) if fn is not None else a._edge())
+                    continue
             else:
                 arrays.append(a)
-        if record and state.enabled:
-            ctx.next_functions = tuple([_edge(a) for a in args])
-        else:
+            edges.append(None)
+        if not record:
             ctx.next_functions = None
             out = cls.forward(ctx, *arrays)
             if type(out) is tuple:
                 return tuple([Tensor._make(o) for o in out])
             return Tensor._make(out)
+        ctx.next_functions = tuple(edges)
         out = cls.forward(ctx, *arrays)
         ctx._seq = next(_sequence)
         ctx._hooks = None
@@ -149,15 +154,6 @@ class Function:
 
 
 _new = object.__new__
-
-
-def _edge(a: Any) -> Any:
-    """The graph edge an argument of apply contributes: None for constants."""
-    if not isinstance(a, Tensor) or not a.requires_grad:
-        return None
-    if a.grad_fn is not None:
-        return (a.grad_fn, a._output_nr)
-    return a._edge()
 
 
 def _sources(saved: tuple, args: tuple, results: Any) -> tuple:

@@ -94,7 +94,7 @@ def test_different_lengths_name_each_argument():
 @pytest.mark.parametrize("kwargs,message", [(dict(test_size=1.5), "test_size=1.5 should be"),
                                             (dict(test_size=10), "test_size=10 should be"),
                                             (dict(test_size=0.6, train_size=0.6), "should be smaller"),
-                                            (dict(test_size=0.01), "test set will be empty")])
+                                            (dict(train_size=0.05), "train set will be empty")])
 def test_bad_sizes(kwargs, message):
     with pytest.raises(ValueError, match=message):
         train_test_split(np.zeros(10), **kwargs)

@@ -203,6 +203,36 @@ def test_cross_entropy_is_log_softmax_then_nll_loss(rng):
     np.testing.assert_allclose(x.grad.numpy(), (softmax - onehot) / 6, rtol=1e-5, atol=1e-7)
 
 
+@requires_torch
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_masked_and_large_logits_match_torch(rng, label_smoothing):
+    """-inf logits (masked classes) leave the loss finite without smoothing; huge logits lose no precision."""
+    a = rng.standard_normal((4, 5)).astype(np.float32) * 3 + 1e4
+    a[:, 3] = -np.inf
+    target = np.array([0, 1, 2, 4])
+    x, tx = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    loss = F.cross_entropy(x, cr.tensor(target), label_smoothing=label_smoothing)
+    tloss = torch.nn.functional.cross_entropy(tx, torch.tensor(target), label_smoothing=label_smoothing)
+    assert_close(loss, tloss, "loss", rtol=1e-4, atol=1e-5)
+    if np.isfinite(tloss.item()):
+        loss.backward()
+        tloss.backward()
+        assert_close(x.grad, tx.grad, "gradient", rtol=1e-4, atol=1e-6)
+
+
+@requires_torch
+def test_nll_loss_of_a_non_contiguous_view_matches_torch(rng):
+    a = rng.standard_normal((3, 2, 4)).astype(np.float32)
+    target = rng.integers(0, 3, (2, 4))
+    x, tx = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    loss = F.nll_loss(x.transpose(0, 1), cr.tensor(target), reduction="sum")
+    tloss = torch.nn.functional.nll_loss(tx.transpose(0, 1), torch.tensor(target), reduction="sum")
+    assert_close(loss, tloss, "loss", rtol=1e-5, atol=1e-6)
+    loss.backward()
+    tloss.backward()
+    assert_close(x.grad, tx.grad, "gradient", rtol=1e-5, atol=1e-6)
+
+
 # -- modules ---------------------------------------------------------------------------------------
 
 W4 = np.array([0.5, 1.0, 2.0, 1.5], np.float32)

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ...autograd.function import Function, once_differentiable
-from ...ops.shape import squeeze, unsqueeze
+from ...ops.shape import pad, squeeze, unsqueeze
 from ...tensor import Tensor
 
 # stride, dilation: (sh, sw); padding: ((top, bottom), (left, right)); groups: int
@@ -240,20 +240,20 @@ def _check(input: Any, weight: Any, bias: Any, dims: int, channels: int, out_cha
     spatial = _SPATIAL[dims]
     shape = tuple(input.shape)
     if input.ndim not in (dims + 1, dims + 2):
-        raise ValueError(f"{who} expected a {dims + 2}-D input (N, {channels}, {spatial}) or a {dims + 1}-D "
+        raise RuntimeError(f"{who} expected a {dims + 2}-D input (N, {channels}, {spatial}) or a {dims + 1}-D "
                          f"unbatched input ({channels}, {spatial}), got a {input.ndim}-D input of shape {shape}")
     if shape[-dims - 1] != channels:
-        raise ValueError(f"{who} expected input with {channels} channels (shape (N, {channels}, {spatial}) or "
+        raise RuntimeError(f"{who} expected input with {channels} channels (shape (N, {channels}, {spatial}) or "
                          f"({channels}, {spatial})), got shape {shape}")
     if weight.ndim != dims + 2:
-        raise ValueError(f"{who} expected a {dims + 2}-D weight, got shape {tuple(weight.shape)}")
+        raise RuntimeError(f"{who} expected a {dims + 2}-D weight, got shape {tuple(weight.shape)}")
     if groups < 1 or weight.shape[0] % groups:
-        raise ValueError(f"{who}: groups must be a positive divisor of the weight's first dimension "
+        raise RuntimeError(f"{who}: groups must be a positive divisor of the weight's first dimension "
                          f"{weight.shape[0]}, got groups={groups}")
     if bias is not None and tuple(bias.shape) != (out_channels,):
-        raise ValueError(f"{who} expected a bias of shape ({out_channels},), got shape {tuple(bias.shape)}")
+        raise RuntimeError(f"{who} expected a bias of shape ({out_channels},), got shape {tuple(bias.shape)}")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
-        raise TypeError(f"{who}: input ({input.dtype}), weight ({weight.dtype})"
+        raise RuntimeError(f"{who}: input ({input.dtype}), weight ({weight.dtype})"
                         + (f" and bias ({bias.dtype})" if bias is not None else "") + " must have the same dtype")
 
 
@@ -269,8 +269,9 @@ def _geometry(dims: int, stride: tuple, padding: tuple, dilation: tuple, groups:
 
 
 def convolution(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: Any, padding: Any, dilation: Any,
-                groups: int, dims: int, who: Any) -> Tensor:
-    """conv1d / conv2d of a batched or unbatched input; `who` names the caller in error messages."""
+                groups: int, dims: int, who: Any, padding_mode: str = "zeros") -> Tensor:
+    """conv1d / conv2d of a batched or unbatched input; `who` names the caller in error messages.
+    padding_mode other than 'zeros' pads with F.pad's mode of that name first (as the Conv layers do)."""
     _check(input, weight, bias, dims, weight.shape[1] * groups if weight.ndim > 1 else -1,
            weight.shape[0] if weight.ndim else -1, groups, who)
     kernel = tuple(weight.shape[2:])
@@ -279,10 +280,14 @@ def convolution(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: A
     sizes = tuple(out_size(n, k, s, a + b, d)
                   for n, k, s, (a, b), d in zip(input.shape[-dims:], kernel, stride, pads, dilation))
     if min(sizes) < 1:
-        raise ValueError(f"{who}: input of shape {tuple(input.shape)} padded by {pads} is smaller than the "
+        raise RuntimeError(f"{who}: input of shape {tuple(input.shape)} padded by {pads} is smaller than the "
                          f"kernel {kernel} with dilation {dilation} (output size would be {sizes})")
     batched = input.ndim == dims + 2
-    x, w = _spatial_2d(input if batched else unsqueeze(input, 0), weight, dims)
+    x = input if batched else unsqueeze(input, 0)
+    if padding_mode != "zeros":
+        x = pad(x, [p for pair in reversed(pads) for p in pair], mode=padding_mode)
+        pads = ((0, 0),) * dims
+    x, w = _spatial_2d(x, weight, dims)
     out = Conv2d.apply(x, w, bias, _geometry(dims, stride, pads, dilation, groups))
     if dims == 1:
         out = squeeze(out, 2)
@@ -290,24 +295,34 @@ def convolution(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: A
 
 
 def convolution_transpose(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: Any, padding: Any,
-                          output_padding: Any, groups: int, dilation: Any, dims: int, who: Any) -> Tensor:
-    """conv_transpose1d / conv_transpose2d: the input gradient of the matching convolution, applied to `input`."""
+                          output_padding: Any, groups: int, dilation: Any, dims: int, who: Any,
+                          output_size: Optional[Sequence[int]] = None) -> Tensor:
+    """conv_transpose1d / conv_transpose2d: the input gradient of the matching convolution, applied to `input`.
+    output_size (spatial sizes, or with batch and channels) picks the output_padding that gives it."""
     _check(input, weight, bias, dims, weight.shape[0] if weight.ndim else -1,
            weight.shape[1] * groups if weight.ndim > 1 else -1, groups, who)
     kernel = tuple(weight.shape[2:])
     stride, dilation = ntuple(stride, dims, "stride"), ntuple(dilation, dims, "dilation")
-    pad, extra = ntuple(padding, dims, "padding"), ntuple(output_padding, dims, "output_padding")
-    if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)):
-        raise ValueError(f"{who}: output padding must be smaller than either stride or dilation, got "
+    pads, extra = ntuple(padding, dims, "padding"), ntuple(output_padding, dims, "output_padding")
+    smallest = tuple((n - 1) * s - 2 * p + d * (k - 1) + 1
+                     for n, k, s, p, d in zip(input.shape[-dims:], kernel, stride, pads, dilation))
+    if output_size is not None:
+        wanted = tuple(output_size)[-dims:] if len(output_size) in (dims + 1, dims + 2) else tuple(output_size)
+        if len(wanted) != dims or any(not m <= o < m + s for o, m, s in zip(wanted, smallest, stride)):
+            raise ValueError(f"{who}: requested output_size {tuple(output_size)}, but for input of shape "
+                             f"{tuple(input.shape)} the valid spatial sizes range from {smallest} to "
+                             f"{tuple(m + s - 1 for m, s in zip(smallest, stride))}")
+        extra = tuple(o - m for o, m in zip(wanted, smallest))
+    elif any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)):
+        raise RuntimeError(f"{who}: output padding must be smaller than either stride or dilation, got "
                          f"output_padding={extra}, stride={stride}, dilation={dilation}")
-    sizes = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1
-                  for n, k, s, p, d, e in zip(input.shape[-dims:], kernel, stride, pad, dilation, extra))
+    sizes = tuple(m + e for m, e in zip(smallest, extra))
     if min(sizes) < 1:
-        raise ValueError(f"{who}: input of shape {tuple(input.shape)} gives an empty output {sizes}")
+        raise RuntimeError(f"{who}: input of shape {tuple(input.shape)} gives an empty output {sizes}")
     batched = input.ndim == dims + 2
     x, w = _spatial_2d(input if batched else unsqueeze(input, 0), weight, dims)
     out_shape = (x.shape[0], weight.shape[1] * groups) + ((1,) if dims == 1 else ()) + sizes
-    geo = _geometry(dims, stride, tuple((p, p) for p in pad), dilation, groups)
+    geo = _geometry(dims, stride, tuple((p, p) for p in pads), dilation, groups)
     out = ConvTranspose2d.apply(x, w, bias, geo, out_shape)
     if dims == 1:
         out = squeeze(out, 2)

@@ -1,11 +1,12 @@
 """Loss functions (PyTorch's `torch.nn.functional` losses), with PyTorch's reductions.
 
-Regression losses and the logit/probability losses are composed of tensor
-operations, so gradients reach `target` and `weight` too. The class-index
-losses (`cross_entropy`, `nll_loss`) are one fused `Function` each call:
-forward takes log-softmax and the picked log-probabilities, backward is
-`(softmax·Σq - q)·g` with q the per-class target weights (one-hot, class
-weight, label smoothing and ignored elements folded in).
+Regression, binary and KL losses are composed of tensor operations (plus two
+small elementwise `Function`s), so gradients reach `target` and `weight` too.
+Cross-entropy is fused: forward takes the log-softmax normalizer and the
+target's log-probabilities, backward is `(softmax·Σq - q)·g` with q the
+per-class target weights (one-hot or probabilities, class weight, label
+smoothing and ignored elements folded in). Every backward is written with
+NumPy calls, so second derivatives work too.
 """
 from __future__ import annotations
 
@@ -199,9 +200,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
     name = "binary_cross_entropy_with_logits"
     _check_tensors(name, input=input, target=target)
     _same_shape(name, input, target)
-    log_weight = 1 if pos_weight is None else _broadcastable(name, pos_weight, input, "pos_weight") * target \
-        - target + 1
-    loss = (1 - target) * input + log_weight * softplus(-input)
+    log_sigmoid_neg = softplus(-input)  # log(1 + e^(-x)) = -log σ(x), linear for large -x
+    if pos_weight is not None:
+        log_sigmoid_neg = (1 + (_broadcastable(name, pos_weight, input, "pos_weight") - 1) * target) \
+            * log_sigmoid_neg
+    loss = (1 - target) * input + log_sigmoid_neg
     return _reduce(loss if weight is None else loss * _broadcastable(name, weight, loss), reduction)
 
 
@@ -316,7 +319,7 @@ class ClassTarget:
         self.flat = (t * inner + (np.arange(n) * (classes * inner))[:, None] + np.arange(inner)).reshape(
             (n, 1) + shape[2:])
         keep = np.ones(self.flat.shape, dtype) if valid is None else np.expand_dims(valid, 1).astype(dtype)
-        pick = keep if per_class is None else per_class[np.expand_dims(t, 1)].reshape(keep.shape) * keep
+        pick = keep if per_class is None else per_class[t].reshape(keep.shape) * keep
         self.denom = pick.sum()
         self.pick = self.total = pick * (1 - smoothing) if smoothing else pick
         self.spread = self.keep = None

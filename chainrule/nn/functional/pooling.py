@@ -35,7 +35,7 @@ def _check_rank(input: Any, dims: int, who: Any) -> None:
         raise TypeError(f"{who}: argument 'input' must be a Tensor, not {type(input).__name__}")
     if input.ndim not in (dims + 1, dims + 2) or 0 in input.shape[-dims - 1:]:
         sp = _SPATIAL[dims]
-        raise ValueError(f"{who} expected a {dims + 2}-D input (N, C, {sp}) or a {dims + 1}-D unbatched input "
+        raise RuntimeError(f"{who} expected a {dims + 2}-D input (N, C, {sp}) or a {dims + 1}-D unbatched input "
                          f"(C, {sp}) with non-zero sizes, got shape {tuple(input.shape)}")
 
 
@@ -48,10 +48,10 @@ def _window(input: Tensor, dims: int, kernel_size: Any, stride: Any, padding: An
     s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else ntuple(stride, dims, "stride")
     p, d = ntuple(padding, dims, "padding"), ntuple(dilation, dims, "dilation")
     if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
-        raise ValueError(f"{who}: kernel_size, stride and dilation must be positive and padding non-negative, "
+        raise RuntimeError(f"{who}: kernel_size, stride and dilation must be positive and padding non-negative, "
                          f"got kernel_size={k}, stride={s}, padding={p}, dilation={d}")
     if any(pi > ((ki - 1) * di + 1) // 2 or pi > ki // 2 for pi, ki, di in zip(p, k, d)):
-        raise ValueError(f"{who}: pad should be at most half of effective kernel size, got padding={p}, "
+        raise RuntimeError(f"{who}: pad should be at most half of effective kernel size, got padding={p}, "
                          f"kernel_size={k} and dilation={d}")
     sizes = input.shape[-dims:]
     out = []
@@ -61,7 +61,7 @@ def _window(input: Tensor, dims: int, kernel_size: Any, stride: Any, padding: An
             o -= 1
         out.append(o)
     if min(out) < 1:
-        raise ValueError(f"{who}: input of shape {tuple(input.shape)} is too small for kernel_size={k}, "
+        raise RuntimeError(f"{who}: input of shape {tuple(input.shape)} is too small for kernel_size={k}, "
                          f"padding={p}, dilation={d} (output size would be {tuple(out)})")
     # right padding: as asked, plus what ceil mode's last window reaches beyond it
     pads = tuple((pi, max(pi, (o - 1) * si + di * (ki - 1) + 1 - n - pi))
@@ -205,7 +205,7 @@ def avg_pool(input: Tensor, dims: int, kernel_size: Any, stride: Any, padding: A
     """avg_pool1d / avg_pool2d; `who` names the caller in error messages."""
     w = _window(input, dims, kernel_size, stride, padding, 1, ceil_mode, who)
     if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"{who}: divisor must be not zero, got divisor_override={divisor_override}")
+        raise RuntimeError(f"{who}: divisor must be not zero, got divisor_override={divisor_override}")
     x, batched = _as_2d(input, dims)
     divisor = _divisor(x.shape, w, count_include_pad, divisor_override, x.dtype)
     return _from_2d(AvgPool2d.apply(x, w, divisor), dims, batched)
@@ -253,10 +253,10 @@ def _adaptive_sizes(input: Tensor, output_size: Any, dims: int, who: str) -> tup
     _check_rank(input, dims, who)
     sizes = (output_size,) * dims if isinstance(output_size, (int, type(None))) else tuple(output_size)
     if len(sizes) != dims:
-        raise ValueError(f"{who}: output_size must have {dims} elements, got {output_size!r}")
+        raise RuntimeError(f"{who}: output_size must have {dims} elements, got {output_size!r}")
     sizes = tuple(n if o is None else int(o) for o, n in zip(sizes, input.shape[-dims:]))
     if min(sizes) < 1:
-        raise ValueError(f"{who}: output_size must be positive, got {output_size!r}")
+        raise RuntimeError(f"{who}: output_size must be positive, got {output_size!r}")
     return sizes
 
 
@@ -309,10 +309,16 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     Modes 'nearest' and 'nearest-exact' (each output pixel copies one input pixel; the gradient adds
     back into it). Output size ⌊n·scale_factor⌋ when a scale is given.
     """
+    return resize(input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias, "interpolate")
+
+
+def resize(input: Tensor, size: Any, scale_factor: Any, mode: str, align_corners: Optional[bool],
+           recompute_scale_factor: Optional[bool], antialias: bool, who: Any) -> Tensor:
+    """interpolate, with `who` naming the caller in error messages."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"interpolate: argument 'input' must be a Tensor, not {type(input).__name__}")
+        raise TypeError(f"{who}: argument 'input' must be a Tensor, not {type(input).__name__}")
     if mode not in ("nearest", "nearest-exact"):
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; chainrule implements "
+        raise NotImplementedError(f"{who}: mode {mode!r} is not supported; chainrule implements "
                                   f"'nearest' and 'nearest-exact'")
     if align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
@@ -320,8 +326,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if antialias:
         raise ValueError("antialias is only supported by the interpolating modes")
     dims = input.ndim - 2
-    if dims < 1:
-        raise ValueError(f"interpolate expected an input (N, C, *spatial) with 1 to 3 spatial dimensions, "
+    if not 1 <= dims <= 3:
+        raise ValueError(f"{who} expected an input (N, C, *spatial) with 1 to 3 spatial dimensions, "
                          f"got shape {tuple(input.shape)}")
     if (size is None) == (scale_factor is None):
         raise ValueError("only one of size or scale_factor should be defined" if size is not None
@@ -334,13 +340,13 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         scales = tuple(float(f) for f in ((scale_factor,) * dims if isinstance(scale_factor, (int, float))
                                           else scale_factor))
         if len(scales) != dims:
-            raise ValueError(f"interpolate: scale_factor must have {dims} elements for input of shape "
+            raise ValueError(f"{who}: scale_factor must have {dims} elements for input of shape "
                              f"{tuple(input.shape)}, got {scale_factor!r}")
         sizes = tuple(math.floor(n * f) for n, f in zip(spatial, scales))
         if recompute_scale_factor:
             scales = (None,) * dims
     if min(sizes) < 1:
-        raise ValueError(f"interpolate: output size {sizes} must be positive (input of shape {tuple(input.shape)})")
+        raise ValueError(f"{who}: output size {sizes} must be positive (input of shape {tuple(input.shape)})")
     out = input
     for d, (n, o, sc) in enumerate(zip(spatial, sizes, scales)):
         out = _gather_along(out, 2 + d, _nearest_source(n, o, sc, mode == "nearest-exact"))

@@ -1,0 +1,89 @@
+"""Per-sample normalization layers: `LayerNorm` (over the trailing dimensions) and `GroupNorm` (over groups
+of channels). Unlike batch norm they behave the same in training and evaluation."""
+from __future__ import annotations
+
+from typing import Any, Sequence, Union
+
+from ...tensor import Tensor
+from .. import init
+from ..functional.normalization import group_norm, layer_norm
+from .linear import _param
+from .module import Module
+
+
+def affine_parameters(module: Module, shape: tuple, affine: bool, bias: bool, dtype: Any, device: Any) -> None:
+    """Register `weight` and `bias` of `shape` (bias only if asked), or None placeholders without affine."""
+    module.register_parameter("weight", _param(shape, dtype, device) if affine else None)
+    module.register_parameter("bias", _param(shape, dtype, device) if affine and bias else None)
+
+
+def reset_affine(module: Module) -> None:
+    """The norm layers' initial affine transform: the identity (weight ones, bias zeros)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
+class LayerNorm(Module):
+    """Normalize each sample over its trailing `normalized_shape` dimensions, then scale by weight and
+    shift by bias (both of that shape, initialized to ones and zeros)."""
+
+    def __init__(self, normalized_shape: Union[int, Sequence[int]], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype, device)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        reset_affine(self)
+
+    def forward(self, input: Tensor) -> Tensor:
+        k = len(self.normalized_shape)
+        if not isinstance(input, Tensor) or input.ndim < k \
+                or tuple(input.shape[input.ndim - k:]) != self.normalized_shape:
+            got = f"shape {tuple(input.shape)}" if isinstance(input, Tensor) else type(input).__name__
+            raise RuntimeError(f"{self} expected input of shape (*, {', '.join(map(str, self.normalized_shape))}), "
+                             f"got {got}")
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Split the channels of (N, C, *) into num_groups groups and normalize each over its channels and
+    positions; then a per-channel weight and bias (initialized to ones and zeros)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"num_channels must be divisible by num_groups, got num_channels={num_channels}, "
+                             f"num_groups={num_groups}")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        affine_parameters(self, (num_channels,), affine, bias, dtype, device)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        reset_affine(self)
+
+    def forward(self, input: Tensor) -> Tensor:
+        c = self.num_channels
+        if not isinstance(input, Tensor) or input.ndim < 2 or input.shape[1] != c:
+            got = f"shape {tuple(input.shape)}" if isinstance(input, Tensor) else type(input).__name__
+            raise RuntimeError(f"{self} expected input with {c} channels (shape (N, {c}, *)), got {got}")
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
