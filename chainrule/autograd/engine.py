@@ -23,6 +23,8 @@ import numpy as np
 from .function import AccumulateGrad, Function
 from .grad_mode import state
 
+on_backward = None  # diagnostics (anomaly mode): called as on_backward(node, grads_in, grads_out) after each backward
+
 
 def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
             capture: Optional[dict] = None) -> Optional[list]:
@@ -66,6 +68,8 @@ def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, cr
                 node._saved = None
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
+            if on_backward is not None:
+                on_backward(node, grads_in, grads_out)
             if hooks is not None and "post" in hooks:
                 for hook in hooks["post"]:
                     hook(grads_in, grads_out)

@@ -38,6 +38,7 @@ import numpy as np
 from .grad_mode import state
 
 _sequence = itertools.count()  # creation order of nodes: the engine's priority
+on_record = None  # diagnostics (anomaly mode): called as on_record(node, args, results) for every new node
 
 
 class Function:
@@ -150,6 +151,8 @@ class Function:
             ctx._outputs = ((out.shape, out.dtype),)
         if ctx._saved:
             ctx._saved_from = _sources(ctx._saved, args, results)
+        if on_record is not None:
+            on_record(ctx, args, results)
         return results
 
 

@@ -17,6 +17,8 @@ from typing import Any, Dict, Tuple, Union
 
 import numpy as np
 
+from ..tensor import Tensor
+
 _META = "__meta__"
 
 
@@ -53,6 +55,8 @@ class Fitted:
                            f"{sorted(missing)}, unexpected keys {sorted(unexpected)}")
         for name in self._params + self._learned:
             value = state[name]
+            if isinstance(value, Tensor):
+                value = value._data
             setattr(self, name, np.array(value) if isinstance(value, np.ndarray) else value)
         self._validate_state()
         return self

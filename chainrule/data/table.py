@@ -32,11 +32,9 @@ def as_column(values: Any, name: str = "column") -> np.ndarray:
         values = values._data
     if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
         values = values.to_numpy()
-    a = np.asarray(values) if not isinstance(values, np.ndarray) else values
+    a = np.asarray(values)
     if a.ndim != 1:
-        a = np.asarray(list(values), dtype=object)
-        if a.ndim != 1:
-            raise ValueError(f"column {name!r} must be one value per row (1-D), got shape {a.shape}")
+        raise ValueError(f"column {name!r} must be one value per row (1-D), got shape {a.shape}")
     if a.dtype.kind in "biuf":
         return a
     items = a.tolist()

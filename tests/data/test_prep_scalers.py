@@ -142,3 +142,14 @@ def test_loading_the_wrong_class_is_refused(tmp_path, split):
     StandardScaler().fit(split[0]).save(tmp_path / "s.npz")
     with pytest.raises(ValueError, match="holds a StandardScaler, not a MinMaxScaler"):
         MinMaxScaler.load(tmp_path / "s.npz")
+
+
+def test_scaler_state_travels_in_a_model_checkpoint(tmp_path, split):
+    """Saved beside the weights with chainrule.save, loaded back for deployment."""
+    train, test = split
+    scaler = StandardScaler().fit(train)
+    checkpoint = {"model": {"weight": cr.randn(2, 4)}, "scaler": scaler.state_dict()}
+    cr.save(checkpoint, tmp_path / "checkpoint.safetensors")
+    restored = cr.load(tmp_path / "checkpoint.safetensors")
+    deployed = StandardScaler().load_state_dict(restored["scaler"])
+    np.testing.assert_array_equal(deployed.transform(test), scaler.transform(test))

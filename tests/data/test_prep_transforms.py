@@ -60,7 +60,8 @@ def _find_window(big, small):
 @pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "symmetric"])
 def test_random_crop_is_a_window_of_the_padded_image(image, mode):
     crop = RandomCrop((4, 5), padding=2, padding_mode=mode, fill=7, generator=cr.Generator().manual_seed(0))
-    padded = np.pad(image, ((2, 2), (2, 2), (0, 0)), mode=mode, **({"constant_values": 7} if mode == "constant" else {}))
+    extra = {"constant_values": 7} if mode == "constant" else {}
+    padded = np.pad(image, ((2, 2), (2, 2), (0, 0)), mode=mode, **extra)
     for _ in range(10):
         out = crop(image)
         assert out.shape == (4, 5, 3) and out.dtype == np.uint8

@@ -85,7 +85,7 @@ LAYER_CASES = [  # num_layers, bidirectional, batch_first, bias, initial states 
 
 
 @requires_torch
-@pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: "L{}-bi{:d}-bf{:d}-bias{:d}-hx{:d}-unbatched{:d}".format(*c))
+@pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: "L{}-bi{:d}-bf{:d}-bias{:d}-hx{:d}-1d{:d}".format(*c))
 @pytest.mark.parametrize("mode", MODES)
 def test_layer_matches_torch(rng, mode, case):
     num_layers, bidirectional, batch_first, bias, with_hx, unbatched = case

@@ -307,7 +307,9 @@ def convolution_transpose(input: Tensor, weight: Tensor, bias: Optional[Tensor],
     smallest = tuple((n - 1) * s - 2 * p + d * (k - 1) + 1
                      for n, k, s, p, d in zip(input.shape[-dims:], kernel, stride, pads, dilation))
     if output_size is not None:
-        wanted = tuple(output_size)[-dims:] if len(output_size) in (dims + 1, dims + 2) else tuple(output_size)
+        wanted = tuple(output_size)
+        if len(wanted) == input.ndim:  # with the batch and channel sizes (or channels only, unbatched)
+            wanted = wanted[-dims:]
         if len(wanted) != dims or any(not m <= o < m + s for o, m, s in zip(wanted, smallest, stride)):
             raise ValueError(f"{who}: requested output_size {tuple(output_size)}, but for input of shape "
                              f"{tuple(input.shape)} the valid spatial sizes range from {smallest} to "

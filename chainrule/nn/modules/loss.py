@@ -22,6 +22,8 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
+    """A loss with per-class weights, kept as the buffer `weight`."""
+
     def __init__(self, weight: Optional[Tensor] = None, size_average: Optional[bool] = None,
                  reduce: Optional[bool] = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)

@@ -44,7 +44,9 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """Combine a list of samples into a batch; see the module docstring for the rules."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return stack(list(batch))
+        if any(t.requires_grad for t in batch):
+            return stack(list(batch))  # recorded, so gradients flow back to the samples
+        return _stack_arrays([t._data for t in batch])
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind not in _NUMERIC:
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "

@@ -9,6 +9,7 @@ from ...ops.random import Generator, _rng
 from .checks import check_finite_batch
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
+from .prefetch import PrefetchIterator
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -105,11 +106,10 @@ class DataLoader:
         base_seed = int(_rng(self.generator).integers(2 ** 62))
         if self.num_workers == 0:
             return _SerialIterator(self)
-        from .prefetch import PrefetchIterator
         return PrefetchIterator(self, base_seed)
 
     # -- making batches (run in the main thread or in a worker) ------------------
-    def fetch(self, index: Any) -> Any:
+    def _fetch(self, index: Any) -> Any:
         """The collated batch for one entry of the index sampler (map-style datasets)."""
         ds = self.dataset
         if self._auto_collation:
@@ -117,7 +117,7 @@ class DataLoader:
             return self.collate_fn(getitems(index) if getitems else [ds[i] for i in index])
         return self.collate_fn(ds[index])
 
-    def stream_batches(self, samples: Iterator) -> Iterator[Tuple[None, Any]]:
+    def _stream_batches(self, samples: Iterator) -> Iterator[Tuple[None, Any]]:
         """Collated batches from an iterator of samples (iterable datasets), as (None, batch)."""
         if not self._auto_collation:
             for sample in samples:
@@ -129,7 +129,7 @@ class DataLoader:
                 return
             yield None, self.collate_fn(chunk)
 
-    def checked(self, number: int, indices: Any, batch: Any) -> Any:
+    def _checked(self, number: int, indices: Any, batch: Any) -> Any:
         if self.check_finite:
             check_finite_batch(batch, number, indices if isinstance(indices, list) else None)
         return batch
@@ -141,9 +141,9 @@ class _SerialIterator:
     def __init__(self, loader: DataLoader) -> None:
         self._loader = loader
         if loader._iterable:
-            self._batches = loader.stream_batches(iter(loader.dataset))
+            self._batches = loader._stream_batches(iter(loader.dataset))
         else:
-            self._batches = ((i, loader.fetch(i)) for i in loader._index_sampler)
+            self._batches = ((i, loader._fetch(i)) for i in loader._index_sampler)
         self._count = 0
 
     def __iter__(self) -> "_SerialIterator":
@@ -152,7 +152,7 @@ class _SerialIterator:
     def __next__(self) -> Any:
         indices, batch = next(self._batches)
         self._count += 1
-        return self._loader.checked(self._count - 1, indices, batch)
+        return self._loader._checked(self._count - 1, indices, batch)
 
     def __len__(self) -> int:
         return len(self._loader)

@@ -12,6 +12,7 @@ import warnings
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Union
 
 from ...ops.random import Generator, permutation_array
+from ...tensor import Tensor
 
 
 class Dataset:
@@ -53,6 +54,15 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index: Any) -> tuple:
         return tuple(t[index] for t in self.tensors)
+
+    def __getitems__(self, indices: List[int]) -> List[tuple]:
+        """The samples of a batch at once: rows taken straight from the arrays (no graph is recorded
+        for tensors that need no gradient)."""
+        if any(getattr(t, "requires_grad", False) for t in self.tensors):
+            return [self[i] for i in indices]
+        columns = [t._data[indices] if isinstance(t, Tensor) else [t[i] for i in indices] for t in self.tensors]
+        return [tuple(Tensor._make(c[k]) if isinstance(t, Tensor) else c[k] for t, c in zip(self.tensors, columns))
+                for k in range(len(indices))]
 
     def __len__(self) -> int:
         return len(self.tensors[0])
@@ -133,6 +143,12 @@ class Subset(Dataset):
         if isinstance(index, list):
             return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices: List[int]) -> list:
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if callable(getitems):
+            return getitems([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
 
     def __len__(self) -> int:
         return len(self.indices)

@@ -43,7 +43,7 @@ def _fetched(loader: Any, tasks: queue.Queue, stop: threading.Event) -> Iterator
         index = tasks.get()
         if index is _END or stop.is_set():
             return
-        yield index, loader.fetch(index)
+        yield index, loader._fetch(index)
 
 
 def _work(loader: Any, info: WorkerInfo, tasks: Optional[queue.Queue], out: queue.Queue,
@@ -54,7 +54,7 @@ def _work(loader: Any, info: WorkerInfo, tasks: Optional[queue.Queue], out: queu
     try:
         if loader.worker_init_fn is not None:
             loader.worker_init_fn(info.id)
-        batches = loader.stream_batches(iter(info.dataset)) if tasks is None else _fetched(loader, tasks, stop)
+        batches = loader._stream_batches(iter(info.dataset)) if tasks is None else _fetched(loader, tasks, stop)
         for item in batches:
             if not _put(out, item, stop):
                 return
@@ -130,7 +130,7 @@ class PrefetchIterator:
             self._in_flight.popleft()
             self._send()
         self._received += 1
-        return self._loader.checked(self._received - 1, indices, batch)
+        return self._loader._checked(self._received - 1, indices, batch)
 
     def _next_streamed(self) -> Any:
         while self._active:

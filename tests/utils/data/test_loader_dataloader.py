@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset, SequentialSampler,
-                                  TensorDataset, get_worker_info)
+from chainrule.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset, get_worker_info
 from chainrule.utils.data.worker import random_source
 from tests.conftest import requires_torch
 
@@ -67,7 +66,8 @@ def test_batch_sampler_and_sampler_arguments_match_torch():
     import torch.utils.data as tud
     ours, theirs = _tensor_datasets()
     batches = [[0, 5], [9, 1, 2], [7]]
-    assert _as_lists(DataLoader(ours, batch_sampler=batches)) == _as_lists(tud.DataLoader(theirs, batch_sampler=batches))
+    assert _as_lists(DataLoader(ours, batch_sampler=batches)) == \
+        _as_lists(tud.DataLoader(theirs, batch_sampler=batches))
     order = [3, 2, 1, 0, 9]
     assert _as_lists(DataLoader(ours, sampler=order, batch_size=2)) == \
         _as_lists(tud.DataLoader(theirs, sampler=order, batch_size=2))

@@ -88,3 +88,35 @@ def test_random_split_bad_lengths_raise_like_torch(lengths):
     with pytest.raises(ValueError) as ours:
         random_split(range(10), lengths)
     assert str(theirs.value).split("!")[0] in str(ours.value)
+
+
+def test_batched_access_equals_sample_by_sample():
+    x, y = cr.randn(8, 3), cr.arange(8)
+    ds = TensorDataset(x, y, [f"s{i}" for i in range(8)])
+    rows = ds.__getitems__([5, 0, 5])
+    for got, i in zip(rows, [5, 0, 5]):
+        expected = ds[i]
+        np.testing.assert_array_equal(got[0].numpy(), expected[0].numpy())
+        assert int(got[1]) == int(expected[1]) and got[2] == expected[2]
+    sub = Subset(ds, [7, 6, 5])
+    assert [int(r[1]) for r in sub.__getitems__([0, 2])] == [7, 5]
+
+
+def test_samples_needing_gradient_are_collated_through_the_graph():
+    from chainrule.utils.data import DataLoader
+    w = cr.randn(4, 2, requires_grad=True)
+    (batch, _), = list(DataLoader(TensorDataset(w, cr.arange(4)), batch_size=4))
+    batch.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.ones((4, 2), np.float32))
+
+
+@requires_torch
+def test_loader_over_random_split_subset_matches_torch_for_the_same_indices():
+    import torch
+    import torch.utils.data as tud
+    from chainrule.utils.data import DataLoader
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    indices = [9, 3, 4, 0, 7]
+    ours = DataLoader(Subset(TensorDataset(cr.from_numpy(x)), indices), batch_size=2)
+    theirs = tud.DataLoader(tud.Subset(tud.TensorDataset(torch.from_numpy(x)), indices), batch_size=2)
+    assert [b[0].tolist() for b in ours] == [b[0].tolist() for b in theirs]
