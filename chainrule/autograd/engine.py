@@ -71,8 +71,7 @@ def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, cr
             if on_backward is not None:
                 on_backward(node, grads_in, grads_out)
             if hooks is not None and "post" in hooks:
-                for hook in hooks["post"]:
-                    hook(grads_in, grads_out)
+                grads_in = _run_post_hooks(hooks["post"], grads_in, grads_out)
             edges = node.next_functions
             if len(grads_in) != len(edges):
                 raise RuntimeError(
@@ -181,6 +180,17 @@ def _run_pre_hooks(node: Function, grads: list) -> list:
         if out is not None:
             grads[nr] = out if state.enabled else out._data
     return grads
+
+
+def _run_post_hooks(hooks: list, grads_in: tuple, grads_out: Any) -> tuple:
+    """Function.register_hook: hook(grad_inputs, grad_outputs) sees tensors; returning a tuple replaces grad_inputs."""
+    wrap = state.enabled
+    as_tensors = (lambda gs: tuple(g if wrap or g is None else Tensor._make(g) for g in gs))
+    for hook in hooks:
+        out = hook(as_tensors(grads_in), as_tensors(grads_out))
+        if out is not None:
+            grads_in = tuple(g if wrap or g is None else g._data for g in out)
+    return grads_in
 
 
 def _needed_nodes(roots: Sequence[tuple], capture: dict) -> set:

@@ -167,8 +167,6 @@ class SimpleImputer(Fitted):
             mask = missing_mask(column)
             if mask.any() and is_numeric(column) and not isinstance(value, (int, float)):
                 raise ValueError(f"SimpleImputer: cannot fill numeric column {name!r} with {value!r}")
-            if mask.any() and column.dtype.kind in "iub":
-                column = column.astype(np.float64)
             column = column.copy()
             column[mask] = value
             filled[name] = column

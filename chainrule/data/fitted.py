@@ -74,7 +74,7 @@ class Fitted:
                 rest[name] = _plain(value)
         meta = json.dumps({"class": type(self).__name__, "values": rest})
         path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, **arrays, **{_META: np.array(meta)})

@@ -10,7 +10,7 @@ import gzip
 import os
 import zlib
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 
@@ -65,7 +65,7 @@ def read_idx(path: PathLike) -> np.ndarray:
     return parse_idx(_raw_bytes(path), str(path))
 
 
-def write_idx(path: PathLike, array: np.ndarray, compress: bool = None) -> None:
+def write_idx(path: PathLike, array: np.ndarray, compress: Optional[bool] = None) -> None:
     """Save `array` as an IDX file, gzip-compressed when the name ends in `.gz` (or `compress=True`)."""
     path = Path(path)
     array = np.asarray(array)

@@ -30,29 +30,32 @@ class ModuleTrace:
         self.model = model
         self.types: Dict[str, str] = {}        # module name -> class name
         self._calls: List[Tuple[int, int, str]] = []  # (start, end, name), in order of start
+        self._names: Dict[int, str] = {}        # id(module) -> name
         self._open: Dict[int, List[int]] = {}   # id(module) -> starts of its calls in progress
         self._handles: list = []
 
     def __enter__(self) -> "ModuleTrace":
         for name, module in self.model.named_modules():
             self.types[name] = type(module).__name__
+            self._names[id(module)] = name
             self._handles.append(module.register_forward_pre_hook(self._pre))
-            self._handles.append(module.register_forward_hook(self._post(name)))
+            self._handles.append(module.register_forward_hook(self._post))
         return self
 
     def __exit__(self, *exc: Any) -> None:
         for handle in self._handles:
             handle.remove()
         self._handles = []
+        for key, starts in self._open.items():  # calls cut short by an exception end here
+            while starts:
+                bisect.insort(self._calls, (starts.pop(), _tick(), self._names[key]))
 
     def _pre(self, module: Any, args: Any) -> None:
         self._open.setdefault(id(module), []).append(_tick())
 
-    def _post(self, name: str) -> Any:
-        def hook(module: Any, args: Any, out: Any) -> None:
-            start = self._open[id(module)].pop()
-            bisect.insort(self._calls, (start, _tick(), name))
-        return hook
+    def _post(self, module: Any, args: Any, out: Any) -> None:
+        start = self._open[id(module)].pop()
+        bisect.insort(self._calls, (start, _tick(), self._names[id(module)]))
 
     def module_of(self, node: Any) -> Optional[str]:
         """Dotted name of the innermost module whose forward created `node` ('' for the model), or None."""

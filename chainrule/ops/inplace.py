@@ -40,11 +40,26 @@ def _write(self: Tensor, result: Tensor) -> Tensor:
     if result.shape != self.shape:
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                            f"{list(result.shape)}")
+    if result.grad_fn is not None and result.grad_fn._saved:
+        _keep_original(self, result.grad_fn)
     self._data[...] = result._data
     self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
     self.requires_grad = result.requires_grad
     self._bump()
     return self
+
+
+def _keep_original(self: Tensor, node: Any) -> None:
+    """If `node` saved `self`'s values, which are about to be overwritten, give it a copy instead,
+    standing at self's old place in the graph (PyTorch's "original self")."""
+    data = self._data
+    if not any(s is data for s in node._saved):
+        return
+    original = Tensor._make(data.copy(), self.grad_fn, self._output_nr)
+    original._version_box = [0]
+    node._saved_from = tuple((original._version_box, 0, original) if s is data else src
+                             for s, src in zip(node._saved, node._saved_from))
+    node._saved = tuple(original._data if s is data else s for s in node._saved)
 
 
 def _binary_(self: Tensor, other: Any, op: Callable, ufunc: Any) -> Tensor:

@@ -9,6 +9,7 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
+from chainrule import optim
 from chainrule.autograd import gradcheck
 from chainrule.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 from tests.conftest import requires_torch
@@ -108,6 +109,33 @@ def test_layer_matches_torch(rng, mode, case):
         assert_close(o, t, f"output {i}", RTOL, ATOL)
     backward_same(out, tout)
     assert_grads_match(pairs, ours, theirs)
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_projected_lstm_matches_torch(rng, bias, packed):
+    """proj_size: h = W_hr (o tanh(c)) has proj_size features; c keeps hidden_size."""
+    ours, theirs = make_layers("LSTM", 3, 5, 2, bias=bias, bidirectional=True, proj_size=2)
+    x = rng.standard_normal((4, 3, 3)).astype(np.float32)
+    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    arrays = [rng.standard_normal((4, 3, 2)).astype(np.float32), rng.standard_normal((4, 3, 5)).astype(np.float32)]
+    (cs, chx), (ts, thx) = as_hx("LSTM", cr, arrays), as_hx("LSTM", torch, arrays)
+    if packed:
+        lengths = [2, 4, 1]
+        out = ours(pack_padded_sequence(cx, lengths, enforce_sorted=False), chx)
+        tout = theirs(torch.nn.utils.rnn.pack_padded_sequence(tx, lengths, enforce_sorted=False), thx)
+        out = (pad_packed_sequence(out[0])[0], out[1])
+        tout = (torch.nn.utils.rnn.pad_packed_sequence(tout[0])[0], tout[1])
+    else:
+        out, tout = ours(cx, chx), theirs(tx, thx)
+    out, tout = flat(out), flat(tout)
+    for i, (o, t) in enumerate(zip(out, tout)):
+        assert_close(o, t, f"output {i}", RTOL, ATOL)
+    backward_same(out, tout)
+    assert_grads_match([("input", cx, tx)] + [(f"hx[{i}]", c, t) for i, (c, t) in enumerate(zip(cs, ts))],
+                       ours, theirs)
 
 
 @requires_torch
@@ -263,6 +291,12 @@ def test_packed_gradcheck(rng, mode):
     assert gradcheck(fn, [x] + states + params)
 
 
+def test_projected_lstm_gradcheck(rng):
+    layer = nn.LSTM(2, 3, proj_size=2).double()
+    x, h0, c0 = _float64(rng, 3, 2, 2), _float64(rng, 1, 2, 2), _float64(rng, 1, 2, 3)
+    assert gradcheck(lambda x, h0, c0, *params: flat(layer(x, (h0, c0))), [x, h0, c0] + list(layer.parameters()))
+
+
 @pytest.mark.parametrize("kind", CELLS)
 def test_cell_gradcheck(rng, kind):
     name, _, nonlinearity = kind.partition("-")
@@ -334,9 +368,10 @@ def test_dropout_with_one_layer_warns():
 
 
 @requires_torch
-@pytest.mark.parametrize("kwargs", [dict(num_layers=2, bidirectional=True, dropout=0.5, batch_first=True),
-                                    dict(bias=False), dict()])
-@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("name, kwargs", [
+    (name, kwargs) for name in ("RNN", "LSTM", "GRU")
+    for kwargs in (dict(num_layers=2, bidirectional=True, dropout=0.5, batch_first=True), dict(bias=False), dict())
+] + [("LSTM", dict(proj_size=2, num_layers=2, bidirectional=True))])
 def test_parameters_and_repr_match_torch(name, kwargs):
     ours, theirs = getattr(nn, name)(3, 4, **kwargs), getattr(torch.nn, name)(3, 4, **kwargs)
     assert repr(ours) == repr(theirs)
@@ -417,7 +452,6 @@ def test_cell_errors_name_the_cell_and_shapes():
     (dict(hidden_size=0), ValueError, "hidden_size must be greater than zero"),
     (dict(num_layers=0), ValueError, "num_layers must be greater than zero"),
     (dict(bias=1), TypeError, "bias should be of type bool"),
-    (dict(proj_size=2), NotImplementedError, r"proj_size=2\) is not supported"),
     (dict(proj_size=8), ValueError, "proj_size has to be smaller than hidden_size"),
 ])
 def test_constructor_errors(kwargs, error, match):
@@ -434,3 +468,21 @@ def test_unknown_nonlinearity():
         nn.RNN(3, 4, nonlinearity="gelu")
     with pytest.raises(ValueError, match="Unknown nonlinearity 'gelu'"):
         nn.RNNCell(3, 4, nonlinearity="gelu")
+
+
+def test_lstm_learns_to_remember_the_first_input(rng):
+    """Backpropagation through time trains: recall the first element of a sequence at its end."""
+    cr.manual_seed(0)
+    lstm, head = nn.LSTM(1, 8, batch_first=True), nn.Linear(8, 1)
+    optimizer = optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=0.03)
+    x = cr.tensor(rng.uniform(-1, 1, (32, 6, 1)).astype(np.float32))
+    target = x[:, 0]
+    losses = []
+    for _ in range(80):
+        optimizer.zero_grad()
+        out, _ = lstm(x)
+        loss = ((head(out[:, -1]) - target) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.1 * losses[0], losses[::10]

@@ -277,20 +277,24 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
 
 # -- nearest-neighbour interpolation: indexing ------------------------------------------------------
 
-def _nearest_source(n: int, out: int, scale: Optional[float], exact: bool) -> np.ndarray:
-    """Input index read by each output index, computed in float32 as PyTorch does:
-    ⌊i·s⌋ ('nearest') or ⌊(i + ½)·s⌋ ('nearest-exact'), s = 1/scale_factor if given, else n/out."""
+def _nearest_source(n: int, out: int, scale: Optional[float], exact: bool, shortcuts: bool) -> np.ndarray:
+    """Input index read by each output index i, as PyTorch's CPU kernels compute it, in float32 with
+    s = 1/scale_factor if given, else n/out: ⌊i·s⌋ ('nearest') or ⌊(i + ½)·s⌋ ('nearest-exact'), at most
+    n - 1. Its 2-D 'nearest' kernel (`shortcuts`) instead copies when out = n and halves i when out = 2n."""
+    i = np.arange(out)
+    if shortcuts and out in (n, 2 * n):
+        return i * n // out
     s = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(n) / np.float32(out)
-    i = np.arange(out, dtype=np.float32)
+    where = i.astype(np.float32)
     if exact:
-        i += np.float32(0.5)
-    return np.minimum(np.floor(i * s).astype(np.int64), n - 1)
+        where += np.float32(0.5)
+    return np.minimum(np.floor(where * s).astype(np.int64), n - 1)
 
 
 def _gather_along(x: Tensor, axis: int, source: np.ndarray) -> Tensor:
     """x indexed by `source` along `axis`; a whole-number upscaling repeats instead (a faster gradient)."""
     n, out = x.shape[axis], source.size
-    if np.array_equal(source, np.arange(out)):
+    if out == n and np.array_equal(source, np.arange(out)):
         return x
     r = out // n
     if r * n == out and np.array_equal(source, np.arange(out) // r):
@@ -348,6 +352,7 @@ def resize(input: Tensor, size: Any, scale_factor: Any, mode: str, align_corners
     if min(sizes) < 1:
         raise ValueError(f"{who}: output size {sizes} must be positive (input of shape {tuple(input.shape)})")
     out = input
+    exact = mode == "nearest-exact"
     for d, (n, o, sc) in enumerate(zip(spatial, sizes, scales)):
-        out = _gather_along(out, 2 + d, _nearest_source(n, o, sc, mode == "nearest-exact"))
+        out = _gather_along(out, 2 + d, _nearest_source(n, o, sc, exact, dims == 2 and not exact))
     return out

@@ -117,13 +117,14 @@ class RNNLayer(Function):
 
 class LSTMLayer(Function):
     """LSTM: gates i, f, o = σ(.), g = tanh(.) of W_ih x + b_ih + W_hh h + b_hh;
-    c' = f c + i g, h' = o tanh(c'). Outputs (y, h_n, c_n)."""
-    __slots__ = ("steps", "gates", "h_prev", "c_prev", "tanh_c")
+    c' = f c + i g, h' = o tanh(c') (projected, h' = (o tanh(c')) W_hrᵀ, when w_hr is given).
+    Outputs (y, h_n, c_n)."""
+    __slots__ = ("steps", "gates", "h_prev", "c_prev", "tanh_c", "m")
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, steps):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps):
         ctx.steps = steps
-        hidden = h0.shape[1]
+        hidden = c0.shape[1]
         # σ(a) = (1 + tanh(a/2)) / 2: with the i, f, o columns of the weights halved, one tanh over the four
         # gates, then one scale and shift, gives σ for i, f, o and tanh for g
         scale = np.full(4 * hidden, 0.5, dtype=x.dtype)
@@ -134,8 +135,10 @@ class LSTMLayer(Function):
             gates += (b_ih + b_hh) * scale
         w_hh_t = np.ascontiguousarray(w_hh.T) * scale  # contiguous: BLAS is faster on it
         n = x.shape[0]
-        h_prev = np.empty((n, hidden), dtype=gates.dtype)
-        c_prev, tanh_c, y = np.empty_like(h_prev), np.empty_like(h_prev), np.empty_like(h_prev)
+        h_prev, y = np.empty((n, h0.shape[1]), dtype=gates.dtype), np.empty((n, h0.shape[1]), dtype=gates.dtype)
+        c_prev, tanh_c = np.empty((n, hidden), dtype=gates.dtype), np.empty((n, hidden), dtype=gates.dtype)
+        m = y if w_hr is None else np.empty_like(c_prev)  # o tanh(c), before the projection
+        w_hr_t = None if w_hr is None else np.ascontiguousarray(w_hr.T)
         h, c = h0.copy(), c0.copy()
         hh = np.empty((h.shape[0], 4 * hidden), dtype=gates.dtype)
         for rows, b in steps:
@@ -152,18 +155,21 @@ class LSTMLayer(Function):
             cb += g[:, :hidden] * g[:, 2 * hidden:3 * hidden]
             tc = tanh_c[rows]
             np.tanh(cb, out=tc)
-            np.multiply(g[:, 3 * hidden:], tc, out=y[rows])
+            np.multiply(g[:, 3 * hidden:], tc, out=m[rows])
+            if w_hr is not None:
+                np.matmul(m[rows], w_hr_t, out=y[rows])
             h[:b] = y[rows]
         ctx.gates, ctx.h_prev, ctx.c_prev, ctx.tanh_c = gates, h_prev, c_prev, tanh_c
-        ctx.save_for_backward(x, w_ih, w_hh)
+        ctx.m = None if w_hr is None else m
+        ctx.save_for_backward(x, w_ih, w_hh, w_hr)
         return y, h, c
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dy, dh_n, dc_n):
-        x, w_ih, w_hh = ctx.saved_tensors
+        x, w_ih, w_hh, w_hr = ctx.saved_tensors
         gates, c_prev, tanh_c = ctx.gates, ctx.c_prev, ctx.tanh_c
-        hidden = dh_n.shape[1]
+        hidden = dc_n.shape[1]
         i_, f_, g_, o_ = (slice(k * hidden, (k + 1) * hidden) for k in range(4))
         i, f, g, o = gates[:, i_], gates[:, f_], gates[:, g_], gates[:, o_]
         # local derivatives of every step at once: of c = f c_prev + i g w.r.t. the pre-activations of
@@ -175,20 +181,27 @@ class LSTMLayer(Function):
         np.multiply(tanh_c, _dsigmoid(o), out=local[:, o_])
         dh_dc = o * (1 - tanh_c * tanh_c)
         d_gates = np.empty_like(gates)
+        d_y = None if w_hr is None else np.empty_like(dy)  # gradient of each step's h, for dW_hr
         dh, dc = dh_n.copy(), dc_n.copy()
         for rows, b in reversed(ctx.steps):
             dhb, dcb = dh[:b], dc[:b]
             dhb += dy[rows]
-            dcb += dhb * dh_dc[rows]
+            if w_hr is None:
+                dm = dhb
+            else:
+                d_y[rows] = dhb
+                dm = dhb @ w_hr
+            dcb += dm * dh_dc[rows]
             dg = d_gates[rows]
             np.multiply(local[rows].reshape(b, 4, hidden)[:, :3], dcb[:, None], out=dg.reshape(b, 4, hidden)[:, :3])
-            np.multiply(local[rows, o_], dhb, out=dg[:, o_])
+            np.multiply(local[rows, o_], dm, out=dg[:, o_])
             dcb *= f[rows]
             np.matmul(dg, w_hh, out=dhb)
         needs = ctx.needs_input_grad
         dx, dw_ih, dw_hh, db_ih, db_hh = _parameter_grads(needs[:1] + needs[3:7], x, w_ih, ctx.h_prev,
                                                           d_gates, d_gates)
-        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, None
+        dw_hr = d_y.T @ ctx.m if w_hr is not None and needs[7] else None
+        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None
 
 
 class GRULayer(Function):
@@ -269,17 +282,21 @@ def _run_layer(mode: str, x: Tensor, state: Sequence[Tensor], weights: Sequence[
     if mode == "LSTM":
         return LSTMLayer.apply(x, state[0], state[1], *weights, steps)
     if mode == "GRU":
-        return GRULayer.apply(x, state[0], *weights, steps)
-    return RNNLayer.apply(x, state[0], *weights, steps, mode == "RNN_RELU")
+        return GRULayer.apply(x, state[0], *weights[:4], steps)
+    return RNNLayer.apply(x, state[0], *weights[:4], steps, mode == "RNN_RELU")
 
 
 def _run_stack(mode: str, data: Tensor, batch_sizes: Sequence[int], hx: Sequence[Tensor], params: Sequence[Tensor],
                has_biases: bool, num_layers: int, dropout: float, train: bool, bidirectional: bool) -> tuple:
     """All layers and directions over packed data (N, features); hx: the initial states, each
-    (num_layers * directions, B, H). Returns (y, h_n) or (y, h_n, c_n)."""
+    (num_layers * directions, B, H). Returns (y, h_n) or (y, h_n, c_n).
+
+    params per layer and direction: w_ih, w_hh, then b_ih, b_hh if has_biases, then (LSTM) w_hr if projected.
+    """
     directions = 2 if bidirectional else 1
     per = 4 if has_biases else 2
-    if len(params) != per * num_layers * directions:
+    projected = mode == "LSTM" and len(params) == (per + 1) * num_layers * directions
+    if len(params) != (per + projected) * num_layers * directions:
         raise ValueError(f"{mode.lower()} expects {per} parameters per layer and direction "
                          f"({per * num_layers * directions} in all), got {len(params)}")
     schedules = (steps_of(batch_sizes), steps_of(batch_sizes, reverse=True))
@@ -292,7 +309,8 @@ def _run_stack(mode: str, data: Tensor, batch_sizes: Sequence[int], hx: Sequence
         ys = []
         for d in range(directions):
             k = layer * directions + d
-            weights = list(params[k * per:(k + 1) * per]) + [None] * (4 - per)
+            group = list(params[k * (per + projected):(k + 1) * (per + projected)])
+            weights = group[:per] + [None] * (4 - per) + (group[per:] if projected else [None])
             result = _run_layer(mode, out, [s[k] for s in initial], weights, schedules[d])
             ys.append(result[0])
             for final, value in zip(finals, result[1:]):
@@ -364,7 +382,7 @@ def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: O
 def lstm_cell(input: Tensor, hx: Sequence[Tensor], w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor] = None,
               b_hh: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
     """One LSTM step for a batch: hx = (h, c), returns (h', c')."""
-    return LSTMLayer.apply(input, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh, _one_step(input))[1:]
+    return LSTMLayer.apply(input, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh, None, _one_step(input))[1:]
 
 
 def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor] = None,

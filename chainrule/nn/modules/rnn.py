@@ -41,6 +41,38 @@ def _reset_uniform(module: Module, hidden_size: int) -> None:
         init.uniform_(weight, -bound, bound)
 
 
+def _check_options(mode: str, input_size: int, hidden_size: int, num_layers: int, bias: bool, batch_first: bool,
+                   dropout: float, proj_size: int) -> None:
+    """PyTorch's checks of a recurrent layer's settings (and its warning for dropout with one layer)."""
+    if mode not in _GATES:
+        raise ValueError("Unrecognized RNN mode: " + str(mode))
+    if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+        raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
+                         f"element being zeroed, got {dropout!r}")
+    if dropout > 0 and num_layers == 1:
+        warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                      f"expects num_layers greater than 1, but got dropout={dropout} and "
+                      f"num_layers={num_layers}", stacklevel=4)
+    _check_type("bias", bias, bool)
+    _check_type("batch_first", batch_first, bool)
+    _check_type("input_size", input_size, int)
+    _check_type("hidden_size", hidden_size, int)
+    _check_type("num_layers", num_layers, int)
+    if input_size <= 0:
+        raise ValueError(f"input_size must be greater than zero, got {input_size}")
+    if hidden_size <= 0:
+        raise ValueError(f"hidden_size must be greater than zero, got {hidden_size}")
+    if num_layers <= 0:
+        raise ValueError(f"num_layers must be greater than zero, got {num_layers}")
+    if proj_size < 0:
+        raise ValueError("proj_size should be a positive integer or zero to disable projections")
+    if proj_size >= hidden_size:
+        raise ValueError(f"proj_size has to be smaller than hidden_size, got proj_size={proj_size} and "
+                         f"hidden_size={hidden_size}")
+    if proj_size and mode != "LSTM":
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+
+
 class RNNBase(Module):
     """Shared machinery of RNN, LSTM and GRU: mode is 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'."""
 
@@ -48,34 +80,7 @@ class RNNBase(Module):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        if mode not in _GATES:
-            raise ValueError("Unrecognized RNN mode: " + str(mode))
-        if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
-            raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
-                             f"element being zeroed, got {dropout!r}")
-        if dropout > 0 and num_layers == 1:
-            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
-                          f"expects num_layers greater than 1, but got dropout={dropout} and "
-                          f"num_layers={num_layers}", stacklevel=3)
-        _check_type("bias", bias, bool)
-        _check_type("batch_first", batch_first, bool)
-        _check_type("input_size", input_size, int)
-        _check_type("hidden_size", hidden_size, int)
-        _check_type("num_layers", num_layers, int)
-        if input_size <= 0:
-            raise ValueError(f"input_size must be greater than zero, got {input_size}")
-        if hidden_size <= 0:
-            raise ValueError(f"hidden_size must be greater than zero, got {hidden_size}")
-        if num_layers <= 0:
-            raise ValueError(f"num_layers must be greater than zero, got {num_layers}")
-        if proj_size < 0:
-            raise ValueError("proj_size should be a positive integer or zero to disable projections")
-        if proj_size >= hidden_size:
-            raise ValueError(f"proj_size has to be smaller than hidden_size, got proj_size={proj_size} and "
-                             f"hidden_size={hidden_size}")
-        if proj_size:
-            raise NotImplementedError(f"LSTM(proj_size={proj_size}) is not supported yet: projected LSTMs are not "
-                                      f"implemented; use proj_size=0 (optionally followed by a Linear layer)")
+        _check_options(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size)
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -87,15 +92,18 @@ class RNNBase(Module):
         self.proj_size = proj_size
         gate_size = _GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
+        out_size = proj_size or hidden_size  # the size of h
         self._flat_weights_names: List[str] = []
         self._all_weights: List[List[str]] = []
         for layer in range(num_layers):
             for direction in range(directions):
-                layer_input = input_size if layer == 0 else hidden_size * directions
+                layer_input = input_size if layer == 0 else out_size * directions
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, hidden_size)}
+                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, out_size)}
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                if proj_size:
+                    shapes.update(weight_hr=(proj_size, hidden_size))
                 names = []
                 for kind, shape in shapes.items():
                     setattr(self, kind + suffix, _param(shape, dtype, device))
@@ -109,7 +117,7 @@ class RNNBase(Module):
 
     @property
     def _flat_weights(self) -> List[Parameter]:
-        """Every weight in PyTorch's order: per layer and direction w_ih, w_hh, b_ih, b_hh."""
+        """Every weight in PyTorch's order: per layer and direction w_ih, w_hh, b_ih, b_hh (, w_hr)."""
         return [getattr(self, name) for name in self._flat_weights_names]
 
     @property
@@ -150,11 +158,13 @@ class RNNBase(Module):
                                f"got {data.shape[-1]} (input of shape {tuple(data.shape)})")
 
     def _initial_states(self, hx: Any, data: Tensor, batch: int, batched: bool) -> tuple:
-        """(h0,) or (h0, c0), each (layers * directions, batch, hidden); zeros when hx is None."""
+        """(h0,) or (h0, c0), each (layers * directions, batch, size), h's size proj_size if projected;
+        zeros when hx is None."""
         count = 2 if self.mode == "LSTM" else 1
-        shape = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        shapes = [(layers, batch, self.proj_size or self.hidden_size), (layers, batch, self.hidden_size)][:count]
         if hx is None:
-            return (Tensor._make(np.zeros(shape, dtype=data.dtype)),) * count
+            return tuple(Tensor._make(np.zeros(shape, dtype=data.dtype)) for shape in shapes)
         states = tuple(hx) if count == 2 and isinstance(hx, (tuple, list)) else (hx,)
         if len(states) != count or not all(isinstance(s, Tensor) for s in states):
             what = "a tuple (h_0, c_0) of two tensors" if count == 2 else "a tensor"
@@ -162,7 +172,7 @@ class RNNBase(Module):
         names = ("hx[0]", "hx[1]") if count == 2 else ("hx",)
         rank = 3 if batched else 2
         checked = []
-        for name, s in zip(names, states):
+        for name, s, shape in zip(names, states, shapes):
             expected = shape if batched else shape[:1] + shape[2:]
             if s.ndim != rank:
                 raise RuntimeError(f"{self!r}: for {'batched 3-D' if batched else 'unbatched 2-D'} input, {name} "
@@ -224,7 +234,8 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """Long short-term memory: gates (i, f, g, o), c_t = f c_{t-1} + i g, h_t = o tanh(c_t)."""
+    """Long short-term memory: gates (i, f, g, o), c_t = f c_{t-1} + i g, h_t = o tanh(c_t)
+    (h_t = W_hr (o tanh(c_t)) of size proj_size when proj_size > 0)."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
