@@ -69,4 +69,4 @@ def run(fw: Any, batch: int) -> dict:
             pred = model(fw.from_numpy(x_test[k:k + 1000])).argmax(dim=1)
             correct += int((pred == fw.from_numpy(y_test[k:k + 1000])).sum())
     return {"seconds": time.perf_counter() - start, "accuracy": correct / len(x_test), "loader": how,
-            "loss": float(loss)}
+            "loss": loss.item()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, List, Optional, Sequence
 
@@ -118,14 +119,16 @@ def _predict(args: argparse.Namespace) -> int:
         if "values" in row:
             print(f"{row['input']}: {', '.join(f'{v:.6g}' for v in row['values'])}")
         else:
-            print(f"{row['input']}: " + "  ".join(f"{p['label']} ({p['probability']:.1%})" for p in row["probabilities"]))
+            shown = "  ".join(f"{p['label']} ({p['probability']:.1%})" for p in row["probabilities"])
+            print(f"{row['input']}: {shown}")
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
     from ..io.bundle import load_bundle
     from ..serve.server import serve
-    serve(load_bundle(args.bundle), args.host, args.port, max_body=args.max_body)
+    serve(load_bundle(args.bundle), args.host, args.port, name=os.path.basename(args.bundle),
+          max_body=args.max_body)
     return 0
 
 

@@ -28,6 +28,26 @@ def unbroadcast(g: Any, shape: tuple) -> Any:
     return g.reshape(shape)
 
 
+def broadcast_error(*operands: Any) -> Exception:
+    """PyTorch's error for operands whose shapes do not broadcast (None if they do)."""
+    shapes = [np.shape(x._data if isinstance(x, Tensor) else x) for x in operands]
+    try:
+        np.broadcast_shapes(*shapes)
+        return None
+    except ValueError:
+        pass
+    ndim = max(len(s) for s in shapes)
+    for d in range(1, ndim + 1):  # from the last dimension, as broadcasting aligns them
+        sizes = {(i, s[-d]) for i, s in enumerate(shapes) if len(s) >= d and s[-d] != 1}
+        if len({n for _, n in sizes}) > 1:
+            (i, n), *rest = sorted(sizes)
+            j, m = next(e for e in rest if e[1] != n)
+            return RuntimeError(f"The size of tensor {'abcdef'[i]} ({n}) must match the size of tensor "
+                                f"{'abcdef'[j]} ({m}) at non-singleton dimension {ndim - d} (shapes "
+                                f"{', '.join(str(tuple(s)) for s in shapes)})")
+    return None
+
+
 class Add(Function):
     __slots__ = ()
 
@@ -238,12 +258,20 @@ def scalar_array(x: Any, dtype: np.dtype) -> np.ndarray:
 
 def add(input: Any, other: Any, alpha: Any = 1) -> Tensor:
     """input + alpha * other."""
-    return Add.apply(*operands(input, other if alpha == 1 else other * alpha))
+    a, b = operands(input, other if alpha == 1 else other * alpha)
+    try:
+        return Add.apply(a, b)
+    except ValueError as e:
+        raise broadcast_error(a, b) or e from None
 
 
 def sub(input: Any, other: Any, alpha: Any = 1) -> Tensor:
     """input - alpha * other."""
-    return Sub.apply(*operands(input, other if alpha == 1 else other * alpha))
+    a, b = operands(input, other if alpha == 1 else other * alpha)
+    try:
+        return Sub.apply(a, b)
+    except ValueError as e:
+        raise broadcast_error(a, b) or e from None
 
 
 subtract = sub
@@ -251,7 +279,11 @@ subtract = sub
 
 def mul(input: Any, other: Any) -> Tensor:
     """Elementwise product."""
-    return Mul.apply(*operands(input, other))
+    a, b = operands(input, other)
+    try:
+        return Mul.apply(a, b)
+    except ValueError as e:
+        raise broadcast_error(a, b) or e from None
 
 
 multiply = mul
@@ -261,7 +293,10 @@ def div(input: Any, other: Any, rounding_mode: Any = None) -> Tensor:
     """True division (integers give the default float dtype, as in PyTorch); rounding_mode 'floor' or 'trunc'."""
     if rounding_mode is None:
         a, b = operands(_as_float(input), _as_float(other))
-        return Div.apply(a, b)
+        try:
+            return Div.apply(a, b)
+        except ValueError as e:
+            raise broadcast_error(a, b) or e from None
     a, b = operands(input, other)
     if rounding_mode == "floor":
         return FloorDivide.apply(a, b)
@@ -290,12 +325,20 @@ negative = neg
 
 def pow(input: Any, exponent: Any) -> Tensor:
     """input ** exponent (elementwise)."""
-    return Pow.apply(*operands(input, exponent))
+    a, b = operands(input, exponent)
+    try:
+        return Pow.apply(a, b)
+    except ValueError as e:
+        raise broadcast_error(a, b) or e from None
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:
     """input // other, rounded towards minus infinity."""
-    return FloorDivide.apply(*operands(input, other))
+    a, b = operands(input, other)
+    try:
+        return FloorDivide.apply(a, b)
+    except ValueError as e:
+        raise broadcast_error(a, b) or e from None
 
 
 def remainder(input: Any, other: Any) -> Tensor:

@@ -6,6 +6,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..tensor import Tensor
+from .arithmetic import broadcast_error
 
 
 def _raw(x: Any) -> Any:
@@ -17,7 +18,10 @@ def _no_grad_op(ufunc: Callable, doc: str) -> Callable:
         if other is None and ufunc.nin == 2:
             raise TypeError(f"{ufunc.__name__} expects two operands")
         args = (_raw(input),) if ufunc.nin == 1 else (_raw(input), _raw(other))
-        return Tensor._make(ufunc(*args))
+        try:
+            return Tensor._make(ufunc(*args))
+        except ValueError as e:
+            raise broadcast_error(*args) or e from None
     op.__doc__ = doc
     op.__name__ = ufunc.__name__
     return op

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .arithmetic import unbroadcast
+from .arithmetic import broadcast_error, operands
 
 
 class Exp(Function):
@@ -348,41 +348,42 @@ class Clamp(Function):
 
 class Maximum(Function):
     """Elementwise max; at ties each input gets half the gradient (as PyTorch)."""
-    __slots__ = ("shapes", "share")
+    __slots__ = ("share",)
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(a), np.shape(b))
-        ctx.share = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(np.result_type(a, b))
-        return np.maximum(a, b)
+        out = np.maximum(a, b)
+        ctx.share = _share(a, b, out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        return unbroadcast(g * ctx.share, ctx.shapes[0]), unbroadcast(g * (1 - ctx.share), ctx.shapes[1])
+        ga = g * ctx.share  # a's share of the gradient: 1 where it was picked, ½ at ties, else 0
+        return ga, g - ga
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     """Elementwise min; at ties each input gets half the gradient (as PyTorch)."""
-    __slots__ = ("shapes", "share")
+    __slots__ = ()
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(a), np.shape(b))
-        ctx.share = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(np.result_type(a, b))
-        return np.minimum(a, b)
+        out = np.minimum(a, b)
+        ctx.share = _share(a, b, out)
+        return out
 
-    @staticmethod
-    def backward(ctx, g):
-        return unbroadcast(g * ctx.share, ctx.shapes[0]), unbroadcast(g * (1 - ctx.share), ctx.shapes[1])
+
+def _share(a: Any, b: Any, picked: np.ndarray) -> np.ndarray:
+    from_a = (a == picked).astype(picked.dtype)
+    return from_a / (from_a + (b == picked))
 
 
 class Where(Function):
-    __slots__ = ("cond", "shapes")
+    __slots__ = ("cond",)
 
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond
-        ctx.shapes = (np.shape(a), np.shape(b))
         return np.where(cond, a, b)
 
     @staticmethod
@@ -390,8 +391,8 @@ class Where(Function):
         need = ctx.needs_input_grad
         zero = g * 0
         return (None,
-                unbroadcast(np.where(ctx.cond, g, zero), ctx.shapes[0]) if need[1] else None,
-                unbroadcast(np.where(ctx.cond, zero, g), ctx.shapes[1]) if need[2] else None)
+                np.where(ctx.cond, g, zero) if need[1] else None,
+                np.where(ctx.cond, zero, g) if need[2] else None)
 
 
 class ZeroGrad(Function):
@@ -550,11 +551,19 @@ clip = clamp
 
 
 def maximum(input: Any, other: Any) -> Tensor:
-    return Maximum.apply(input, other)
+    a, b = operands(input, other)
+    try:
+        return Maximum.apply(a, b)
+    except ValueError as e:
+        raise broadcast_error(a, b) or e from None
 
 
 def minimum(input: Any, other: Any) -> Tensor:
-    return Minimum.apply(input, other)
+    a, b = operands(input, other)
+    try:
+        return Minimum.apply(a, b)
+    except ValueError as e:
+        raise broadcast_error(a, b) or e from None
 
 
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:
@@ -565,7 +574,10 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
-    return Where.apply(cond, input, other)
+    try:
+        return Where.apply(cond, input, other)
+    except ValueError as e:
+        raise broadcast_error(cond, input, other) or e from None
 
 
 def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:

@@ -172,6 +172,12 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
 def scatter_add(input: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     """input with src[i][j] added at row index[i][j] (dim 0), etc.; repeats accumulate."""
     d, index = _check_dim_index(input, dim, index, "scatter_add")
+    src_shape = np.shape(src._data if isinstance(src, Tensor) else src)
+    if (index.ndim != input.ndim or len(src_shape) != index.ndim
+            or any(i > s or (k != d and i > n) for k, (i, s, n) in enumerate(zip(index.shape, src_shape, input.shape)))):
+        raise RuntimeError(f"scatter_add(): expected index {tuple(index.shape)} to have the number of dimensions of "
+                           f"input {tuple(input.shape)} and src {tuple(src_shape)}, and to be no larger than src in "
+                           f"every dimension and than input in every dimension but {d}")
     return ScatterAdd.apply(input, d, index, src)
 
 

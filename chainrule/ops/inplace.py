@@ -131,5 +131,9 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
             value = np.asarray(value, dtype=self.dtype)
         _write(self, IndexPut.apply(self, value, index))
         return
-    self._data[index] = value._data if isinstance(value, Tensor) else value
+    try:
+        self._data[index] = value._data if isinstance(value, Tensor) else value
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} cannot be broadcast "
+                           f"to indexing result of shape {list(self._data[index].shape)}") from None
     self._bump()

@@ -412,6 +412,8 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """`chunks` nearly equal pieces (PyTorch's sizes: ceil(n / chunks) each, fewer if that covers n)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input.shape[_dim(dim, input.ndim)]
     step = -(-n // chunks) if n else 1
     return split(input, step, dim)

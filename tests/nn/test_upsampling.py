@@ -6,7 +6,7 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
-from chainrule.autograd import gradgradcheck
+from chainrule.autograd import gradcheck, gradgradcheck
 from tests.conftest import requires_torch
 from tests.nn.functional_parity import compare_functional
 from tests.nn.layer_parity import compare_with_torch, float64_input, gradcheck_layer, torch
@@ -40,17 +40,24 @@ def test_upsample_matches_torch(rng, options):
     ((2, 3, 7), dict(scale_factor=2.5)),
     ((2, 3, 7), dict(size=4)),
     ((1, 2, 3, 4, 2), dict(scale_factor=(2, 1.5, 3))),
-    ((1, 2, 3, 4, 2), dict(size=(2, 5, 2), mode="nearest-exact")),
-    # where PyTorch's kernels differ: only the 2-D 'nearest' one copies when the size is kept or doubled,
-    # and index arithmetic is float32 ((12 + ½)·(2/25) rounds up to 1)
-    ((1, 2, 4), dict(scale_factor=1.1)),
     ((1, 2, 3, 4), dict(scale_factor=(2.1, 1.1))),
-    ((1, 2, 3, 4, 2), dict(scale_factor=(2.1, 1.1, 1.0))),
-    ((1, 2, 2), dict(size=25, mode="nearest-exact")),
+    ((1, 2, 2), dict(size=25, mode="nearest-exact")),  # float32 index arithmetic: (12 + ½)·(2/25) rounds to 1
 ])
 def test_interpolate_matches_torch(rng, shape, kwargs):
     compare_functional(lambda x: F.interpolate(x, **kwargs), lambda x: torch.nn.functional.interpolate(x, **kwargs),
                        [f32(rng, *shape)])
+
+
+@requires_torch
+@pytest.mark.parametrize("shape, scale", [((1, 2, 4), 1.1), ((1, 2, 3), 2.1), ((1, 1, 3, 4, 2), (2.1, 1.1, 1.0))])
+def test_1d_and_3d_kernel_quirk_forward_matches_torch_gradient_matches_finite_differences(rng, shape, scale):
+    """PyTorch's 1-D and 3-D nearest kernels read ⌊i/scale⌋ even when the size is kept or doubled (its 2-D one
+    copies or halves there), but their backward routes gradients as if it copied or halved: PyTorch's own
+    gradcheck fails. Ours follows its forward, and backward is the true gradient of that."""
+    x = f32(rng, *shape)
+    np.testing.assert_array_equal(F.interpolate(cr.tensor(x), scale_factor=scale).numpy(),
+                                  torch.nn.functional.interpolate(torch.tensor(x), scale_factor=scale).numpy())
+    assert gradcheck(lambda t: F.interpolate(t, scale_factor=scale), [float64_input(shape)])
 
 
 @pytest.mark.parametrize("options", [dict(scale_factor=2), dict(size=(3, 5)), dict(scale_factor=0.5)], ids=str)

@@ -22,6 +22,7 @@ every call. Backward is NumPy-only (`once_differentiable`).
 """
 from __future__ import annotations
 
+import threading
 from collections import namedtuple
 from typing import Any, Optional, Sequence, Union
 
@@ -37,27 +38,26 @@ Geometry = namedtuple("Geometry", ["stride", "padding", "dilation", "groups"])
 
 
 class Workspace:
-    """Scratch arrays reused between calls. An array is taken out while in use and given back
-    once dead, so no two users ever hold the same one; at most `slots` idle arrays are kept."""
+    """Scratch arrays reused between calls. An array is taken out while in use and given back once
+    dead, so no two users ever hold the same one; at most `max_bytes` of idle arrays are kept."""
 
-    def __init__(self, slots: int = 8) -> None:
-        self.slots = slots
+    def __init__(self, max_bytes: int = 256 << 20) -> None:
+        self.max_bytes = max_bytes
         self.idle: list = []
+        self.lock = threading.Lock()
 
     def take(self, shape: tuple, dtype: Any) -> np.ndarray:
-        for i in range(len(self.idle) - 1, -1, -1):
-            a = self.idle[i]
-            if a.shape == shape and a.dtype == dtype:
-                try:
+        with self.lock:
+            for i, a in enumerate(self.idle):
+                if a.shape == shape and a.dtype == dtype:
                     return self.idle.pop(i)
-                except IndexError:  # taken meanwhile by another thread
-                    break
         return np.empty(shape, dtype)
 
     def give(self, a: np.ndarray) -> None:
-        self.idle.append(a)
-        if len(self.idle) > self.slots:
-            self.idle.pop(0)
+        with self.lock:
+            self.idle.append(a)
+            while sum(b.nbytes for b in self.idle) > self.max_bytes:
+                self.idle.pop(0)  # the oldest
 
 
 workspace = Workspace()

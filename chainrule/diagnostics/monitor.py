@@ -1,0 +1,229 @@
+"""Gradient-flow monitor: is every layer of a network still learning?
+
+    monitor = GradientMonitor(model)      # one line; training code unchanged
+
+records, per layer and per training step: the norm of the gradient, the
+update-to-weight ratio ‖ΔW‖/‖W‖ (about 1e-3 is healthy), the fraction of
+dead ReLU units (zero for every sample of the batch) and of saturated
+sigmoid / tanh outputs (where their derivative is nearly 0). It warns once
+per layer and problem when gradients vanish (a layer's gradient norm below
+`vanishing_ratio` times the largest layer's, or below `vanishing_norm`) or
+explode (above `exploding_norm`, or not finite), and when most units of an
+activation layer are dead or saturated.
+
+How: a post-accumulate hook on each parameter takes its gradient's norm;
+forward hooks on activation layers measure their outputs; a step ends at
+the next training forward pass after a backward (or at `monitor.step()`),
+when the change of the weights since the last step gives the update ratio.
+`remove()` takes every hook away: with no monitor attached nothing runs.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from ..autograd.grad_mode import state as _grad_state
+
+DEAD = ("ReLU", "ReLU6")
+SATURATING = ("Sigmoid", "Tanh")
+
+
+class GradientFlowWarning(UserWarning):
+    """Vanishing or exploding gradients, dead or saturated units, found by `GradientMonitor`."""
+
+
+def _norm(a: np.ndarray) -> float:
+    flat = a.reshape(-1)
+    return math.sqrt(float(np.dot(flat, flat)))
+
+
+class GradientMonitor:
+    """Attach to a model: records gradient flow per layer and step, warns, prints a table, draws a picture."""
+
+    def __init__(self, model: Any, vanishing_ratio: float = 1e-3, vanishing_norm: float = 1e-8,
+                 exploding_norm: float = 1e3, dead_fraction: float = 0.5, saturated_fraction: float = 0.5,
+                 saturation: float = 0.99, warn: bool = True) -> None:
+        self.model = model
+        self.vanishing_ratio, self.vanishing_norm, self.exploding_norm = vanishing_ratio, vanishing_norm, exploding_norm
+        self.dead_fraction, self.saturated_fraction, self.saturation = dead_fraction, saturated_fraction, saturation
+        self.warn = warn
+        self.steps: List[Dict[str, Dict[str, float]]] = []  # per step: {quantity: {layer: value}}
+        self.problems: List[Tuple[int, str, str, str]] = []   # (step, layer, kind, message), each first time
+        self.layers: List[str] = []                           # layers with parameters, input to output
+        self.types: Dict[str, str] = {}
+        self._params: Dict[str, list] = {}
+        self._grad_sq: Dict[int, float] = {}
+        self._activity: Dict[str, List[float]] = {}            # activation layer -> [sum of fractions, count]
+        self._snapshot: Dict[int, np.ndarray] = {}
+        self._pending = False
+        self._warned: set = set()
+        self._handles: list = []
+        for name, module in model.named_modules():
+            kind = type(module).__name__
+            own = [p for p in module.parameters(recurse=False) if p.requires_grad]
+            if own:
+                self.layers.append(name)
+                self.types[name] = kind
+                self._params[name] = own
+                for p in own:
+                    self._handles.append(p.register_post_accumulate_grad_hook(self._on_grad))
+            elif kind in DEAD or kind in SATURATING:
+                self.types[name] = kind
+                self._handles.append(module.register_forward_hook(self._activation_hook(name, kind)))
+        self._handles.append(model.register_forward_pre_hook(self._on_forward))
+        self._take_snapshot()
+
+    # -- hooks -----------------------------------------------------------------------
+    def _on_grad(self, p: Any) -> None:
+        self._grad_sq[id(p)] = _norm(p.grad._data) ** 2
+        self._pending = True
+
+    def _on_forward(self, module: Any, args: Any) -> None:
+        if self._pending:
+            self.step()
+
+    def _activation_hook(self, name: str, kind: str) -> Any:
+        def hook(module: Any, args: Any, out: Any) -> None:
+            if not (_grad_state.enabled and module.training):
+                return  # evaluation passes are not training steps
+            y = out._data
+            if kind in DEAD:
+                axes = (0,) + tuple(range(2, y.ndim)) if y.ndim > 1 else ()
+                value = 1.0 - float((y > 0).any(axis=axes).mean()) if axes else float((y <= 0).mean())
+            elif kind == "Sigmoid":
+                value = float(((y < 1 - self.saturation) | (y > self.saturation)).mean())
+            else:
+                value = float((np.abs(y) > self.saturation).mean())
+            acc = self._activity.setdefault(name, [0.0, 0])
+            acc[0] += value
+            acc[1] += 1
+        return hook
+
+    # -- steps -----------------------------------------------------------------------
+    def _take_snapshot(self) -> None:
+        for params in self._params.values():
+            for p in params:
+                buf = self._snapshot.get(id(p))
+                if buf is None or buf.shape != p._data.shape:
+                    self._snapshot[id(p)] = p._data.copy()
+                else:
+                    np.copyto(buf, p._data)
+
+    def step(self) -> None:
+        """End the current training step now (otherwise the next training forward pass does it)."""
+        if not self._pending:
+            return
+        record: Dict[str, Dict[str, float]] = {"grad_norm": {}, "update_ratio": {}, "dead": {}, "saturated": {}}
+        for name, params in self._params.items():
+            sq = [self._grad_sq[id(p)] for p in params if id(p) in self._grad_sq]
+            if sq:
+                record["grad_norm"][name] = math.sqrt(sum(sq))
+            change = sum(_norm(p._data - self._snapshot[id(p)]) ** 2 for p in params)
+            size = sum(_norm(self._snapshot[id(p)]) ** 2 for p in params)
+            record["update_ratio"][name] = math.sqrt(change / size) if size > 0 else float("nan")
+        for name, (total, count) in self._activity.items():
+            record["dead" if self.types[name] in DEAD else "saturated"][name] = total / count
+        self.steps.append(record)
+        self._grad_sq.clear()
+        self._activity.clear()
+        self._pending = False
+        self._take_snapshot()
+        self._check(len(self.steps) - 1, record)
+
+    def _check(self, step: int, record: Dict[str, Dict[str, float]]) -> None:
+        norms = record["grad_norm"]
+        finite = [v for v in norms.values() if math.isfinite(v)]
+        top = max(finite) if finite else 0.0
+        top_layer = next((k for k, v in norms.items() if v == top), None)
+        for layer, v in norms.items():
+            if not math.isfinite(v) or v > self.exploding_norm:
+                self._flag(step, layer, "exploding", f"gradient norm {v:.3g} exceeds exploding_norm="
+                                                     f"{self.exploding_norm:g}")
+            elif v < self.vanishing_norm:
+                self._flag(step, layer, "vanishing", f"gradient norm {v:.3g} is below vanishing_norm="
+                                                     f"{self.vanishing_norm:g}")
+            elif top > 0 and v < self.vanishing_ratio * top:
+                self._flag(step, layer, "vanishing", f"gradient norm {v:.3g} is {v / top:.2g} times the largest "
+                                                     f"layer's ('{top_layer}': {top:.3g}); vanishing_ratio="
+                                                     f"{self.vanishing_ratio:g}")
+        for layer, v in record["dead"].items():
+            if v > self.dead_fraction:
+                self._flag(step, layer, "dead", f"{v:.0%} of its units output 0 for every sample of the batch "
+                                                f"(dead_fraction={self.dead_fraction:g})")
+        for layer, v in record["saturated"].items():
+            if v > self.saturated_fraction:
+                self._flag(step, layer, "saturated", f"{v:.0%} of its outputs are saturated (beyond "
+                                                     f"{self.saturation:g}, derivative near 0; saturated_fraction="
+                                                     f"{self.saturated_fraction:g})")
+
+    def _flag(self, step: int, layer: str, kind: str, detail: str) -> None:
+        if (layer, kind) in self._warned:
+            return
+        self._warned.add((layer, kind))
+        message = f"{kind} gradients in layer '{layer}' ({self.types[layer]}) at step {step}: {detail}" \
+            if kind in ("vanishing", "exploding") else \
+            f"{kind} units in layer '{layer}' ({self.types[layer]}) at step {step}: {detail}"
+        self.problems.append((step, layer, kind, message))
+        if self.warn:
+            warnings.warn(message, GradientFlowWarning, stacklevel=4)
+
+    # -- results ---------------------------------------------------------------------
+    def flagged(self, kind: Optional[str] = None) -> List[str]:
+        """Layers found with a problem ('vanishing', 'exploding', 'dead', 'saturated'; None: any), in order."""
+        return list(dict.fromkeys(layer for _, layer, k, _ in self.problems if kind is None or k == kind))
+
+    def series(self, quantity: str, layer: str) -> List[float]:
+        """One quantity ('grad_norm', 'update_ratio', 'dead', 'saturated') of one layer, step by step."""
+        return [s[quantity].get(layer, float("nan")) for s in self.steps]
+
+    def table(self, step: int = -1) -> str:
+        """A text table of one step (the last by default), one row per layer, input to output."""
+        if not self.steps:
+            return "GradientMonitor: no training step recorded yet"
+        record = self.steps[step]
+        index = step % len(self.steps)
+        rows = [name for name in self.types if name in record["grad_norm"] or name in record["dead"]
+                or name in record["saturated"]]
+        width = max([len(r) for r in rows] + [5])
+        lines = [f"step {index}",
+                 f"{'layer':<{width}}  {'type':<10} {'grad norm':>10} {'update/weight':>14} {'dead':>6} "
+                 f"{'saturated':>9}  problems"]
+        flags: Dict[str, List[str]] = {}
+        for _, layer, kind, _ in self.problems:
+            flags.setdefault(layer, []).append(kind)
+
+        def cell(quantity: str, name: str, fmt: str, w: int) -> str:
+            v = record[quantity].get(name)
+            return f"{format(v, fmt):>{w}}" if v is not None else f"{'':>{w}}"
+
+        for name in rows:
+            lines.append(f"{name:<{width}}  {self.types[name]:<10} {cell('grad_norm', name, '.3e', 10)} "
+                         f"{cell('update_ratio', name, '.2e', 14)} {cell('dead', name, '.0%', 6)} "
+                         f"{cell('saturated', name, '.0%', 9)}  {', '.join(flags.get(name, []))}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def plot(self, path: Optional[str] = None, title: Optional[str] = None) -> Any:
+        """The classic picture (gradient norm per layer, and over training) as a matplotlib figure; saved if path."""
+        from .plots import plot_gradient_flow
+        return plot_gradient_flow(self, path, title)
+
+    # -- lifetime --------------------------------------------------------------------
+    def remove(self) -> None:
+        """Detach every hook from the model (the records stay)."""
+        self.step()
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        self._snapshot.clear()
+
+    def __enter__(self) -> "GradientMonitor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
