@@ -14,7 +14,6 @@ from typing import Any, Callable, Iterator, Optional
 import numpy as np
 
 from . import dtypes
-from .autograd.grad_mode import state
 
 _new = object.__new__
 
@@ -27,7 +26,9 @@ class Tensor:
     __array_priority__ = 1000  # NumPy defers to Tensor in mixed expressions
 
     def __init__(self, data: Any = None, dtype: Any = None, requires_grad: bool = False) -> None:
+        """Like PyTorch's legacy constructor, `Tensor(data)` gives the default float dtype."""
         from .ops.creation import as_array
+        dtype = dtypes.get_default_dtype() if dtype is None else dtype
         self._init(as_array(data if data is not None else [], dtype), None, 0)
         if requires_grad:
             self.requires_grad_(True)

@@ -16,7 +16,7 @@ reached through an `AccumulateGrad` node, which adds into `.grad`.
 from __future__ import annotations
 
 import heapq
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -240,7 +240,6 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
     Hessian-vector products, gradient penalties.
     """
     outputs = _as_list(outputs)
-    single = isinstance(inputs, Tensor)
     inputs = _as_list(inputs)
     grad_outputs = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
     if retain_graph is None:
@@ -267,7 +266,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
 
 
 def _as_list(x: Any) -> list:
-    if isinstance(x, Tensor) or x is None:
+    if isinstance(x, (Tensor, np.ndarray)) or x is None:
         return [x]
     return list(x)
 

@@ -39,6 +39,7 @@ from .grad_mode import state
 
 _sequence = itertools.count()  # creation order of nodes: the engine's priority
 on_record = None  # diagnostics (anomaly mode): called as on_record(node, args, results) for every new node
+tracer = None  # ONNX export: called as tracer(node, args, results) for every applied operation, recorded or not
 
 
 class Function:
@@ -133,9 +134,10 @@ class Function:
         if not record:
             ctx.next_functions = None
             out = cls.forward(ctx, *arrays)
-            if type(out) is tuple:
-                return tuple([Tensor._make(o) for o in out])
-            return Tensor._make(out)
+            out = tuple([Tensor._make(o) for o in out]) if type(out) is tuple else Tensor._make(out)
+            if tracer is not None:
+                tracer(ctx, args, out)
+            return out
         ctx.next_functions = tuple(edges)
         out = cls.forward(ctx, *arrays)
         ctx._seq = next(_sequence)
@@ -153,6 +155,8 @@ class Function:
             ctx._saved_from = _sources(ctx._saved, args, results)
         if on_record is not None:
             on_record(ctx, args, results)
+        if tracer is not None:
+            tracer(ctx, args, results)
         return results
 
 

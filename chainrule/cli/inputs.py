@@ -37,16 +37,15 @@ def _features(bundle: Bundle, table: Table, path: str) -> np.ndarray:
     """The feature columns of a CSV table: the bundle's feature names if it has them, else every column
     but the target; a file without a header row is read again with header=False."""
     names = bundle.feature_names
-    if names is not None and all(n in table for n in names):
-        return table[names].to_numpy(np.float64)
-    if all(_is_number(c) for c in table.columns):
-        table = read_csv(path, header=False)
-    if names is not None and len(table.columns) != len(names):
-        raise InputError(f"{path}: expected the columns {', '.join(names)} (in a header row, or {len(names)} "
-                         f"unnamed columns), got {', '.join(table.columns)}")
-    keep = [c for c in table.columns if c != bundle.target]
+    if names is None or not all(n in table for n in names):
+        if all(_is_number(c) for c in table.columns):
+            table = read_csv(path, header=False)
+        if names is not None and len(table.columns) != len(names):
+            raise InputError(f"{path}: expected the columns {', '.join(names)} (in a header row, or "
+                             f"{len(names)} unnamed columns), got {', '.join(table.columns)}")
+        names = [c for c in table.columns if c != bundle.target]
     try:
-        return table[keep].to_numpy(np.float64)
+        return table[names].to_numpy(np.float64)
     except TypeError as e:
         raise InputError(f"{path}: {e}") from None
 

@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--data", help="the data folder (MNIST IDX files) or CSV file, overriding the config's")
     train.add_argument("--epochs", type=int, help="number of epochs, overriding the config's")
     train.add_argument("--limit", type=int, help="train on the first N samples (image data)")
+    train.add_argument("--download", action="store_true", help="fetch missing MNIST / Fashion-MNIST files")
     train.add_argument("--seed", type=int, help="random seed, overriding the config's")
     train.add_argument("--out", "-o", default="model.bundle", help="where to write the bundle (default: %(default)s)")
     train.add_argument("--print-config", action="store_true", help="print the example's config as JSON and exit")
@@ -84,6 +85,8 @@ def _train(args: argparse.Namespace) -> int:
             config[key] = value
     if args.limit is not None:
         data["limit"] = args.limit
+    if args.download:
+        data["download"] = True
     if args.print_config:
         print(json.dumps(config, indent=2))
         return 0

@@ -7,9 +7,10 @@ A config is a JSON object:
      "optimizer": {"type": "Adam", "lr": 0.001},
      "epochs": 3, "batch_size": 64, "val_fraction": 0.1, "seed": 0}
 
-Data kinds: "mnist" / "fashion-mnist" (IDX files in `root`; `limit` / `test_limit` take the first
-images), "csv" (`path`, `target` column, `task` "classification" or "regression",
-`test_fraction`), "blobs" (synthetic Gaussian clusters: `samples`, `features`, `classes`).
+Data kinds: "mnist" / "fashion-mnist" (IDX files in `root`, fetched first with `"download": true`;
+`limit` / `test_limit` take the first images), "csv" (`path`, `target` column, `task`
+"classification" or "regression", `test_fraction`), "blobs" (synthetic Gaussian clusters:
+`samples`, `features`, `classes`).
 The preprocessing is fitted on the training part only (pixel mean and std for images, a
 StandardScaler for features) and goes into the bundle with the class names and test metrics.
 """
@@ -60,14 +61,21 @@ def _field(config: Dict[str, Any], key: str, kind: type, default: Any = None) ->
     return value
 
 
+def _count(config: Dict[str, Any], key: str) -> Optional[int]:
+    """An optional positive int field (None: no limit)."""
+    return None if config.get(key) is None else _field(config, key, int)
+
+
 # -- data -------------------------------------------------------------------------------------------------
 
 def _images(data: Dict[str, Any]) -> Tuple[Split, Dict[str, Any]]:
     cls = MNIST if data["kind"] == "mnist" else FashionMNIST
     root = _field(data, "root", str)
-    train, test = cls(root, train=True), cls(root, train=False)
-    x_train, y_train = train._images[:data.get("limit")], train._labels[:data.get("limit")]
-    x_test, y_test = test._images[:data.get("test_limit")], test._labels[:data.get("test_limit")]
+    download = bool(data.get("download", False))
+    train, test = cls(root, train=True, download=download), cls(root, train=False, download=download)
+    limit, test_limit = _count(data, "limit"), _count(data, "test_limit")
+    x_train, y_train = train._images[:limit], train._labels[:limit]
+    x_test, y_test = test._images[:test_limit], test._labels[:test_limit]
     pixels = x_train.astype(np.float64) / 255
     options = {"input_shape": x_train.shape[1:], "image_mode": "L", "class_names": cls.classes,
                "preprocess": [ToTensor(), Normalize([pixels.mean()], [pixels.std()])]}

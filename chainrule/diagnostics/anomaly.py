@@ -16,7 +16,6 @@ import os
 import sys
 import warnings
 import weakref
-from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
@@ -40,11 +39,12 @@ _state = _State()
 _origins: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # node -> Origin
 
 
-@dataclass
 class Origin:
     """Where an operation was recorded: the stack (innermost last) and its inputs' shapes and dtypes."""
-    frames: List[Tuple[str, int, str]]
-    inputs: List[Tuple[tuple, str]]
+    __slots__ = ("frames", "inputs")
+
+    def __init__(self, frames: List[Tuple[str, int, str]], inputs: List[Tuple[tuple, str]]) -> None:
+        self.frames, self.inputs = frames, inputs
 
     def user_frame(self) -> Optional[Tuple[str, int, str]]:
         """The innermost frame outside chainrule: the user's line that ran the operation."""
@@ -193,16 +193,18 @@ class _Stop(Exception):
     """Ends the forward pass at the first non-finite output."""
 
 
-@dataclass
 class NonFinite:
-    """What `find_nonfinite` found: the operation, which output, 'nan' or 'inf', and where."""
-    operation: str
-    output_index: int
-    kind: str
-    module: Optional[str] = None
-    origin: Optional[Origin] = None
-    output_shapes: List[Tuple[tuple, str]] = field(default_factory=list)
-    argument: Optional[int] = None  # set when an argument of fn was already non-finite
+    """What `find_nonfinite` found: the operation, which output, 'nan' or 'inf', where, and in which module."""
+
+    def __init__(self, operation: str, output_index: int, kind: str, module: Optional[str] = None,
+                 origin: Optional[Origin] = None, output_shapes: Optional[List[Tuple[tuple, str]]] = None,
+                 argument: Optional[int] = None) -> None:
+        self.operation, self.output_index, self.kind, self.module = operation, output_index, kind, module
+        self.origin, self.output_shapes = origin, output_shapes or []
+        self.argument = argument  # set when an argument of fn was already non-finite
+
+    def __repr__(self) -> str:
+        return f"NonFinite({self.operation!r}, output {self.output_index}, {self.kind!r}, module={self.module!r})"
 
     @property
     def line(self) -> Optional[Tuple[str, int, str]]:
@@ -254,4 +256,4 @@ def find_nonfinite(fn: Callable, *args: Any, **kwargs: Any) -> Optional[NonFinit
         return None
     node, index, kind, origin, outs = found[0]
     module = trace.module_of(node) if trace is not None else None
-    return NonFinite(node.name(), index, kind, module, origin, outs)
+    return NonFinite(type(node).__name__, index, kind, module, origin, outs)

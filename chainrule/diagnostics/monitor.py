@@ -20,6 +20,8 @@ when the change of the weights since the last step gives the update ratio.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -27,6 +29,7 @@ import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEAD = ("ReLU", "ReLU6")
 SATURATING = ("Sigmoid", "Tanh")
 
@@ -36,8 +39,15 @@ class GradientFlowWarning(UserWarning):
 
 
 def _norm(a: np.ndarray) -> float:
-    flat = a.reshape(-1)
-    return math.sqrt(float(np.dot(flat, flat)))
+    return math.sqrt(float(np.vdot(a, a)))
+
+
+def _user_level() -> int:
+    """The stacklevel that points a warning at the first caller outside chainrule."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class GradientMonitor:
@@ -51,7 +61,7 @@ class GradientMonitor:
         self.dead_fraction, self.saturated_fraction, self.saturation = dead_fraction, saturated_fraction, saturation
         self.warn = warn
         self.steps: List[Dict[str, Dict[str, float]]] = []  # per step: {quantity: {layer: value}}
-        self.problems: List[Tuple[int, str, str, str]] = []   # (step, layer, kind, message), each first time
+        self.problems: List[Tuple[int, str, str, str]] = []   # (step, layer, kind, numbers): first time only
         self.layers: List[str] = []                           # layers with parameters, input to output
         self.types: Dict[str, str] = {}
         self._params: Dict[str, list] = {}
@@ -134,41 +144,43 @@ class GradientMonitor:
         self._check(len(self.steps) - 1, record)
 
     def _check(self, step: int, record: Dict[str, Dict[str, float]]) -> None:
+        """Flag each layer's problems; one warning per kind of problem for the layers newly flagged."""
         norms = record["grad_norm"]
-        finite = [v for v in norms.values() if math.isfinite(v)]
-        top = max(finite) if finite else 0.0
-        top_layer = next((k for k, v in norms.items() if v == top), None)
+        finite = {k: v for k, v in norms.items() if math.isfinite(v)}
+        top_layer = max(finite, key=finite.get) if finite else None
+        top = finite.get(top_layer, 0.0)
+        found: Dict[str, List[str]] = {}
         for layer, v in norms.items():
             if not math.isfinite(v) or v > self.exploding_norm:
-                self._flag(step, layer, "exploding", f"gradient norm {v:.3g} exceeds exploding_norm="
-                                                     f"{self.exploding_norm:g}")
-            elif v < self.vanishing_norm:
-                self._flag(step, layer, "vanishing", f"gradient norm {v:.3g} is below vanishing_norm="
-                                                     f"{self.vanishing_norm:g}")
-            elif top > 0 and v < self.vanishing_ratio * top:
-                self._flag(step, layer, "vanishing", f"gradient norm {v:.3g} is {v / top:.2g} times the largest "
-                                                     f"layer's ('{top_layer}': {top:.3g}); vanishing_ratio="
-                                                     f"{self.vanishing_ratio:g}")
-        for layer, v in record["dead"].items():
-            if v > self.dead_fraction:
-                self._flag(step, layer, "dead", f"{v:.0%} of its units output 0 for every sample of the batch "
-                                                f"(dead_fraction={self.dead_fraction:g})")
-        for layer, v in record["saturated"].items():
-            if v > self.saturated_fraction:
-                self._flag(step, layer, "saturated", f"{v:.0%} of its outputs are saturated (beyond "
-                                                     f"{self.saturation:g}, derivative near 0; saturated_fraction="
-                                                     f"{self.saturated_fraction:g})")
+                self._flag(found, step, layer, "exploding", f"gradient norm {v:.3g}")
+            elif v < self.vanishing_norm or (top > 0 and v < self.vanishing_ratio * top):
+                self._flag(found, step, layer, "vanishing", f"gradient norm {v:.3g} ({v / top:.2g} of the largest)"
+                           if top > 0 else f"gradient norm {v:.3g}")
+        for kind, limit in (("dead", self.dead_fraction), ("saturated", self.saturated_fraction)):
+            for layer, v in record[kind].items():
+                if v > limit:
+                    self._flag(found, step, layer, kind, f"{v:.0%} of its {'units' if kind == 'dead' else 'outputs'}")
+        if not self.warn:
+            return
+        rules = {"vanishing": f"a gradient norm below vanishing_ratio={self.vanishing_ratio:g} times the largest "
+                              f"layer's ('{top_layer}': {top:.3g}) or below vanishing_norm={self.vanishing_norm:g}",
+                 "exploding": f"a gradient norm above exploding_norm={self.exploding_norm:g} or not finite",
+                 "dead": f"units that output 0 for every sample of the batch, in more than "
+                         f"dead_fraction={self.dead_fraction:g} of the units",
+                 "saturated": f"outputs beyond saturation={self.saturation:g} (derivative near 0), in more than "
+                              f"saturated_fraction={self.saturated_fraction:g} of the outputs"}
+        for kind, items in found.items():
+            what = "gradients" if kind in ("vanishing", "exploding") else "units"
+            warnings.warn(f"{kind} {what} at step {step} in {len(items)} layer{'s' if len(items) > 1 else ''}: "
+                          f"{'; '.join(items)} [{rules[kind]}]", GradientFlowWarning, stacklevel=_user_level())
 
-    def _flag(self, step: int, layer: str, kind: str, detail: str) -> None:
+    def _flag(self, found: Dict[str, List[str]], step: int, layer: str, kind: str, detail: str) -> None:
+        """Record a problem the first time it is seen in a layer."""
         if (layer, kind) in self._warned:
             return
         self._warned.add((layer, kind))
-        message = f"{kind} gradients in layer '{layer}' ({self.types[layer]}) at step {step}: {detail}" \
-            if kind in ("vanishing", "exploding") else \
-            f"{kind} units in layer '{layer}' ({self.types[layer]}) at step {step}: {detail}"
-        self.problems.append((step, layer, kind, message))
-        if self.warn:
-            warnings.warn(message, GradientFlowWarning, stacklevel=4)
+        self.problems.append((step, layer, kind, detail))
+        found.setdefault(kind, []).append(f"'{layer}' ({self.types[layer]}) {detail}")
 
     # -- results ---------------------------------------------------------------------
     def flagged(self, kind: Optional[str] = None) -> List[str]:
@@ -188,8 +200,9 @@ class GradientMonitor:
         rows = [name for name in self.types if name in record["grad_norm"] or name in record["dead"]
                 or name in record["saturated"]]
         width = max([len(r) for r in rows] + [5])
+        kinds = max([len(self.types[r]) for r in rows] + [4])
         lines = [f"step {index}",
-                 f"{'layer':<{width}}  {'type':<10} {'grad norm':>10} {'update/weight':>14} {'dead':>6} "
+                 f"{'layer':<{width}}  {'type':<{kinds}} {'grad norm':>10} {'update/weight':>14} {'dead':>6} "
                  f"{'saturated':>9}  problems"]
         flags: Dict[str, List[str]] = {}
         for _, layer, kind, _ in self.problems:
@@ -200,7 +213,7 @@ class GradientMonitor:
             return f"{format(v, fmt):>{w}}" if v is not None else f"{'':>{w}}"
 
         for name in rows:
-            lines.append(f"{name:<{width}}  {self.types[name]:<10} {cell('grad_norm', name, '.3e', 10)} "
+            lines.append(f"{name:<{width}}  {self.types[name]:<{kinds}} {cell('grad_norm', name, '.3e', 10)} "
                          f"{cell('update_ratio', name, '.2e', 14)} {cell('dead', name, '.0%', 6)} "
                          f"{cell('saturated', name, '.0%', 9)}  {', '.join(flags.get(name, []))}")
         return "\n".join(lines)

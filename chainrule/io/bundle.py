@@ -140,7 +140,7 @@ class Bundle:
                  metadata: Optional[Mapping[str, Any]] = None) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"a bundle holds a chainrule.nn.Module, got {type(model).__name__}")
-        self.model = model.eval()
+        self.model = model
         self.preprocess = _steps(preprocess)
         self.input_shape = _shape(input_shape)
         self.image_mode = image_mode
@@ -229,7 +229,12 @@ class Bundle:
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         x = self.transform(batch)
         with self._lock, no_grad():
-            out = self.model(x)
+            training = self.model.training
+            self.model.eval()  # dropout off, batch norm on its running statistics
+            try:
+                out = self.model(x)
+            finally:
+                self.model.train(training)
         if not isinstance(out, Tensor):
             raise TypeError(f"the model returned a {type(out).__name__}; a bundled model must return one tensor")
         return out._data
@@ -245,6 +250,8 @@ class Bundle:
     def results(self, raw: Any, top: Optional[int] = None) -> List[Dict[str, Any]]:
         """One JSON-ready dict per sample: the label, its index and the `top` class probabilities
         (all by default), highest first; or the output values for a regression model."""
+        if top is not None and top < 1:
+            raise ValueError(f"top must be a positive number of classes, got {top}")
         out = self.predict(raw)
         if self.class_names is None:
             return [{"values": row.tolist()} for row in out]
@@ -272,7 +279,9 @@ class Bundle:
                 if img.size != (width, height):
                     img = img.resize((width, height), Image.BILINEAR)
                 return np.asarray(img)
-        except (OSError, SyntaxError, Image.DecompressionBombError) as e:
+        except InputError:
+            raise
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:  # Pillow's decoding errors
             raise InputError(f"cannot read the image ({e})") from None
 
     def info(self) -> Dict[str, Any]:
@@ -287,9 +296,9 @@ class Bundle:
         from .. import __version__
         arrays = {"model." + k: v._data for k, v in self.model.state_dict().items()}
         steps = [_encode_step(s, i, arrays) for i, s in enumerate(self.preprocess)]
-        meta = {"library": "chainrule", "library_version": __version__, "numpy_version": np.__version__,
-                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                **self.metadata}
+        meta = {**self.metadata, "library": "chainrule", "library_version": __version__,
+                "numpy_version": np.__version__,
+                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
         document = {"format_version": FORMAT_VERSION, "spec": to_spec(self.model), "preprocess": steps,
                     **{k: v for k, v in self.info().items() if k != "metadata"}, "metadata": meta}
         try:
@@ -334,7 +343,7 @@ class Bundle:
         for key in ("class_names", "feature_names"):
             if doc[key] is not None and not all(isinstance(c, str) for c in doc[key]):
                 raise BundleError(f"{key} must be strings")
-        model = from_spec(doc.get("spec"), custom)
+        model = from_spec(doc.get("spec"), custom).eval()
         weights = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
         _load_weights(model, weights)
         steps = [_decode_step(entry, i, arrays) for i, entry in enumerate(doc["preprocess"])]

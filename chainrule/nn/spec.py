@@ -209,8 +209,10 @@ def _build(spec: Any, registry: Dict[str, _Entry], where: str, depth: int) -> M.
     name = spec["type"]
     entry = registry.get(name)
     if entry is None:
-        raise SpecError(f"{where}: unknown layer type {name!r}. Known: the chainrule.nn layers and the modules "
-                        f"registered with chainrule.nn.spec.register (now: {', '.join(sorted(registry))})")
+        custom = sorted(k for k, e in registry.items() if e.cls not in LAYERS + CONTAINERS) or ["none"]
+        raise SpecError(f"{where}: unknown layer type {name!r}: not a chainrule.nn layer nor a registered custom "
+                        f"module (registered: {', '.join(custom)}). Register custom modules with "
+                        f"chainrule.nn.spec.register before loading, or pass them as custom={{name: class}}")
     if issubclass(entry.cls, CONTAINERS):
         return _build_container(spec, entry.cls, registry, where, depth)
     extra = set(spec) - {"type", "args"}

@@ -11,9 +11,9 @@ from .arithmetic import (add, div, divide, dot, floor_divide, matmul, mm, bmm, m
 from .compare import (allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, equal, ge, greater,
                       greater_equal, gt, isclose, isfinite, isinf, isnan, le, less, less_equal, logical_and,
                       logical_not, logical_or, logical_xor, lt, ne, not_equal)
-from .elementwise import (abs, absolute, cast, ceil, clamp, clip, clone, cos, elu, erf, exp, expm1, floor, gelu,
-                          leaky_relu, log, log1p, masked_fill, maximum, minimum, relu, round, rsqrt, sigmoid,
-                          sign, silu, sin, softplus, sqrt, tan, tanh, where)
+from .activation import elu, erf, gelu, leaky_relu, relu, silu, softplus
+from .elementwise import (abs, absolute, cast, ceil, clamp, clip, clone, cos, exp, expm1, floor, log, log1p,
+                          masked_fill, maximum, minimum, round, rsqrt, sigmoid, sign, sin, sqrt, tan, tanh, where)
 from .indexing import gather, getitem, index_select, nonzero, scatter_add
 from .inplace import add_, clamp_, copy_, div_, fill_, mul_, pow_, setitem, sub_
 from .reduction import (all, amax, amin, any, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min,

@@ -67,14 +67,17 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (default dtype float32)."""
     return _finish(np.zeros(_shape_arg(size), _dtype(dtype)), requires_grad, device)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones (default dtype float32)."""
     return _finish(np.ones(_shape_arg(size), _dtype(dtype)), requires_grad, device)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor (its values are whatever the memory held)."""
     return _finish(np.empty(_shape_arg(size), _dtype(dtype)), requires_grad, device)
 
 
@@ -91,40 +94,47 @@ def _like(input: Tensor, dtype: Any) -> tuple:
 
 
 def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Zeros of input's shape and dtype."""
     shape, dt = _like(input, dtype)
     return _finish(np.zeros(shape, dt), requires_grad, device)
 
 
 def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Ones of input's shape and dtype."""
     shape, dt = _like(input, dtype)
     return _finish(np.ones(shape, dt), requires_grad, device)
 
 
 def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """An uninitialized tensor of input's shape and dtype."""
     shape, dt = _like(input, dtype)
     return _finish(np.empty(shape, dt), requires_grad, device)
 
 
 def full_like(input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
               device: Any = None) -> Tensor:
+    """`fill_value` in input's shape and dtype."""
     shape, dt = _like(input, dtype)
     return _finish(np.full(shape, fill_value, dt), requires_grad, device)
 
 
 def rand_like(input: Tensor, dtype: Any = None, requires_grad: bool = False,
               generator: Optional[random.Generator] = None) -> Tensor:
+    """Uniform on [0, 1) in input's shape and dtype."""
     shape, dt = _like(input, dtype)
     return _finish(random.uniform_array(shape, 0.0, 1.0, dt, generator), requires_grad)
 
 
 def randn_like(input: Tensor, dtype: Any = None, requires_grad: bool = False,
                generator: Optional[random.Generator] = None) -> Tensor:
+    """Standard normal in input's shape and dtype."""
     shape, dt = _like(input, dtype)
     return _finish(random.normal_array(shape, 0.0, 1.0, dt, generator), requires_grad)
 
 
 def randint_like(input: Tensor, low: int = 0, high: Optional[int] = None, dtype: Any = None,
                  generator: Optional[random.Generator] = None) -> Tensor:
+    """Integers in [low, high) in input's shape (randint_like(x, high) starts at 0)."""
     if high is None:
         low, high = 0, low
     shape, dt = _like(input, dtype)
@@ -148,14 +158,17 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from start to end, both included."""
     return _finish(np.linspace(start, end, steps).astype(_dtype(dtype)), requires_grad, device)
 
 
 def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None) -> Tensor:
+    """base ** linspace(start, end, steps)."""
     return _finish(np.logspace(start, end, steps, base=base).astype(_dtype(dtype)), False)
 
 
 def eye(n: int, m: Optional[int] = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """The n×m identity matrix (square by default)."""
     return _finish(np.eye(n, m, dtype=_dtype(dtype)), requires_grad, device)
 
 

@@ -1,11 +1,10 @@
-"""Elementwise functions and activations, each with its local derivative.
+"""Elementwise functions (exp, log, trigonometry, clamp, where, ...), each with its local derivative.
 
-Where the derivative is a function of the output (exp, tanh, sigmoid, relu),
+Where the derivative is a function of the output (exp, tanh, sigmoid),
 the output is saved rather than the input, so the input can be freed.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -193,137 +192,6 @@ class Sigmoid(Function):
         return gy - gy * y
 
 
-class Relu(Function):
-    __slots__ = ()
-
-    @staticmethod
-    def forward(ctx, x):
-        y = np.maximum(x, 0)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        y, = ctx.saved_tensors  # 1 where the unit was active, 0 elsewhere
-        return g * (y > 0)
-
-
-class LeakyRelu(Function):
-    __slots__ = ("mask", "slope")
-
-    @staticmethod
-    def forward(ctx, x, slope):
-        ctx.mask = x > 0
-        ctx.slope = slope
-        return np.where(ctx.mask, x, x * slope)
-
-    @staticmethod
-    def backward(ctx, g):
-        return np.where(ctx.mask, g, g * ctx.slope), None
-
-
-class Elu(Function):
-    __slots__ = ("alpha",)
-
-    @staticmethod
-    def forward(ctx, x, alpha):
-        y = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
-        ctx.alpha = alpha
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        y, = ctx.saved_tensors  # x > 0: 1; else α·eˣ = y + α
-        return np.where(y > 0, g, g * (y + ctx.alpha)), None
-
-
-_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
-_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-
-
-def _erf_array(x: np.ndarray) -> np.ndarray:
-    """erf by a Chebyshev-fitted erfc (relative error below 1.2e-7); NumPy has no erf."""
-    z = np.abs(x)
-    t = 1 / (1 + 0.5 * z)
-    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
-            -0.82215223 + t * 0.17087277))))))))
-    erfc = t * np.exp(poly)
-    return np.where(x >= 0, 1 - erfc, erfc - 1).astype(x.dtype, copy=False)
-
-
-class Erf(Function):
-    __slots__ = ()
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _erf_array(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors  # d erf = 2/√π · e^(-x²)
-        return g * (2 / math.sqrt(math.pi)) * np.exp(-x * x)
-
-
-class Gelu(Function):
-    """x·Φ(x) (approximate='none') or PyTorch's tanh approximation."""
-    __slots__ = ("approximate",)
-
-    @staticmethod
-    def forward(ctx, x, approximate):
-        ctx.approximate = approximate
-        ctx.save_for_backward(x)
-        if approximate == "tanh":
-            return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
-        return 0.5 * x * (1 + _erf_array(x * (1 / math.sqrt(2))))
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors
-        if ctx.approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
-            t = np.tanh(inner)
-            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return g * d, None
-        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))  # d xΦ(x) = Φ(x) + x·φ(x)
-        return g * (cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)), None
-
-
-class Silu(Function):
-    __slots__ = ()
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * (0.5 * (1 + np.tanh(0.5 * x)))
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors  # d xσ(x) = σ(x)·(1 + x(1-σ(x)))
-        s = 0.5 * (1 + np.tanh(0.5 * x))
-        return g * s * (1 + x * (1 - s))
-
-
-class Softplus(Function):
-    """log(1 + e^(βx))/β, linear above `threshold` (as PyTorch)."""
-    __slots__ = ("beta", "threshold")
-
-    @staticmethod
-    def forward(ctx, x, beta, threshold):
-        ctx.beta, ctx.threshold = beta, threshold
-        ctx.save_for_backward(x)
-        bx = x * beta
-        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors  # d softplus = σ(βx)
-        bx = x * ctx.beta
-        return np.where(bx > ctx.threshold, g, g * (0.5 * (1 + np.tanh(0.5 * bx)))), None, None
-
-
 class Clamp(Function):
     """Gradient passes where min <= x <= max (bounds included, as PyTorch)."""
     __slots__ = ("mask",)
@@ -408,7 +276,8 @@ class ZeroGrad(Function):
         return g * 0, None
 
 
-class Cast(Function):
+class ToCopy(Function):
+    """A dtype conversion (PyTorch names its node ToCopy as well)."""
     __slots__ = ("dtype",)
 
     @staticmethod
@@ -436,30 +305,37 @@ class Clone(Function):
 # -- the functions users call ---------------------------------------------------
 
 def exp(input: Tensor) -> Tensor:
+    """eˣ."""
     return Exp.apply(input)
 
 
 def log(input: Tensor) -> Tensor:
+    """Natural logarithm."""
     return Log.apply(input)
 
 
 def log1p(input: Tensor) -> Tensor:
+    """log(1 + x), accurate for small x."""
     return Log1p.apply(input)
 
 
 def expm1(input: Tensor) -> Tensor:
+    """eˣ - 1, accurate for small x."""
     return Expm1.apply(input)
 
 
 def sqrt(input: Tensor) -> Tensor:
+    """√x."""
     return Sqrt.apply(input)
 
 
 def rsqrt(input: Tensor) -> Tensor:
+    """1 / √x."""
     return Rsqrt.apply(input)
 
 
 def abs(input: Tensor) -> Tensor:
+    """|x| (its gradient at 0 is 0, as in PyTorch)."""
     return Abs.apply(input)
 
 
@@ -467,72 +343,48 @@ absolute = abs
 
 
 def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 (zero gradient)."""
     return ZeroGrad.apply(input, np.sign)
 
 
 def floor(input: Tensor) -> Tensor:
+    """Round down (zero gradient)."""
     return ZeroGrad.apply(input, np.floor)
 
 
 def ceil(input: Tensor) -> Tensor:
+    """Round up (zero gradient)."""
     return ZeroGrad.apply(input, np.ceil)
 
 
 def round(input: Tensor) -> Tensor:
+    """Round half to even (zero gradient)."""
     return ZeroGrad.apply(input, np.round)
 
 
 def sin(input: Tensor) -> Tensor:
+    """sin x."""
     return Sin.apply(input)
 
 
 def cos(input: Tensor) -> Tensor:
+    """cos x."""
     return Cos.apply(input)
 
 
 def tan(input: Tensor) -> Tensor:
+    """tan x."""
     return Tan.apply(input)
 
 
 def tanh(input: Tensor) -> Tensor:
+    """tanh x."""
     return Tanh.apply(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """σ(x) = 1 / (1 + e⁻ˣ), computed stably."""
     return Sigmoid.apply(input)
-
-
-def relu(input: Tensor) -> Tensor:
-    return Relu.apply(input)
-
-
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return LeakyRelu.apply(input, negative_slope)
-
-
-def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
-    return Elu.apply(input, alpha)
-
-
-def erf(input: Tensor) -> Any:
-    """Error function; works on arrays too (used inside GELU's backward)."""
-    if isinstance(input, Tensor):
-        return Erf.apply(input)
-    return _erf_array(np.asarray(input))
-
-
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(input, approximate)
-
-
-def silu(input: Tensor) -> Tensor:
-    return Silu.apply(input)
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return Softplus.apply(input, beta, threshold)
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
@@ -551,6 +403,7 @@ clip = clamp
 
 
 def maximum(input: Any, other: Any) -> Tensor:
+    """Elementwise max of two tensors (broadcast); ties split the gradient."""
     a, b = operands(input, other)
     try:
         return Maximum.apply(a, b)
@@ -559,6 +412,7 @@ def maximum(input: Any, other: Any) -> Tensor:
 
 
 def minimum(input: Any, other: Any) -> Tensor:
+    """Elementwise min of two tensors (broadcast); ties split the gradient."""
     a, b = operands(input, other)
     try:
         return Minimum.apply(a, b)
@@ -593,10 +447,12 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
 
 
 def cast(input: Tensor, dtype: Any) -> Tensor:
+    """input converted to `dtype` (differentiable; the same tensor if already of that dtype)."""
     if input._data.dtype == dtype:
         return input
-    return Cast.apply(input, dtype)
+    return ToCopy.apply(input, dtype)
 
 
 def clone(input: Tensor) -> Tensor:
+    """A copy in new memory; the gradient flows back to input."""
     return Clone.apply(input)

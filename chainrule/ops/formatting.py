@@ -132,6 +132,7 @@ def array_str(a: np.ndarray, indent: int) -> str:
 
 
 def tensor_repr(t: Any) -> str:
+    """repr(t): values, then the dtype when not a default one, then grad_fn or requires_grad."""
     a = t._data
     prefix = "tensor("
     suffixes = []

@@ -11,6 +11,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .arithmetic import unbroadcast
+from .shape import _as_view, _dim
 
 
 def _normalize_index(index: Any) -> Any:
@@ -147,7 +148,6 @@ def getitem(input: Tensor, index: Any) -> Tensor:
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {tuple(input.shape)} with {index!r})") from None
     if _is_basic(index):
-        from .shape import _as_view
         _as_view(out, input)
     return out
 
@@ -156,8 +156,7 @@ def _check_dim_index(input: Tensor, dim: int, index: Any, what: str) -> tuple:
     index = index._data if isinstance(index, Tensor) else np.asarray(index)
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"{what}(): Expected dtype int64 for index, got {index.dtype}")
-    d = dim % input.ndim if input.ndim else 0
-    return d, index
+    return _dim(dim, input.ndim), index
 
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
@@ -173,8 +172,9 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     """input with src[i][j] added at row index[i][j] (dim 0), etc.; repeats accumulate."""
     d, index = _check_dim_index(input, dim, index, "scatter_add")
     src_shape = np.shape(src._data if isinstance(src, Tensor) else src)
+    sizes = enumerate(zip(index.shape, src_shape, input.shape))
     if (index.ndim != input.ndim or len(src_shape) != index.ndim
-            or any(i > s or (k != d and i > n) for k, (i, s, n) in enumerate(zip(index.shape, src_shape, input.shape)))):
+            or any(i > s or (k != d and i > n) for k, (i, s, n) in sizes)):
         raise RuntimeError(f"scatter_add(): expected index {tuple(index.shape)} to have the number of dimensions of "
                            f"input {tuple(input.shape)} and src {tuple(src_shape)}, and to be no larger than src in "
                            f"every dimension and than input in every dimension but {d}")

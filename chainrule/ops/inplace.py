@@ -78,26 +78,32 @@ def _binary_(self: Tensor, other: Any, op: Callable, ufunc: Any) -> Tensor:
 
 
 def add_(self: Tensor, other: Any) -> Tensor:
+    """self += other."""
     return _binary_(self, other, arithmetic.add, np.add)
 
 
 def sub_(self: Tensor, other: Any) -> Tensor:
+    """self -= other."""
     return _binary_(self, other, arithmetic.sub, np.subtract)
 
 
 def mul_(self: Tensor, other: Any) -> Tensor:
+    """self *= other."""
     return _binary_(self, other, arithmetic.mul, np.multiply)
 
 
 def div_(self: Tensor, other: Any) -> Tensor:
+    """self /= other."""
     return _binary_(self, other, arithmetic.div, np.true_divide)
 
 
 def pow_(self: Tensor, other: Any) -> Tensor:
+    """self **= other."""
     return _binary_(self, other, arithmetic.pow, np.power)
 
 
 def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """Limit self to [min, max] in place."""
     if _recording(self, None):
         return _write(self, elementwise.clamp(self, min, max))
     lo = min._data if isinstance(min, Tensor) else min
@@ -118,6 +124,7 @@ def copy_(self: Tensor, src: Any) -> Tensor:
 
 
 def fill_(self: Tensor, value: Any) -> Tensor:
+    """Set every element of self to value."""
     return copy_(self, value)
 
 

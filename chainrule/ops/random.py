@@ -68,22 +68,28 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
+    """Reseed the default generator from fresh entropy; return the seed."""
     return default_generator.seed()
 
 
 def initial_seed() -> int:
+    """The seed the default generator was last seeded with."""
     return default_generator.initial_seed()
 
 
 def get_rng_state() -> Any:
+    """The default generator's state (restore it with set_rng_state)."""
     return default_generator.get_state()
 
 
 def set_rng_state(state: Any) -> None:
+    """Restore a state saved by get_rng_state."""
     default_generator.set_state(state)
 
 
-def uniform_array(shape: tuple, low: float, high: float, dtype: Any, generator: Optional[Generator] = None) -> np.ndarray:
+def uniform_array(shape: tuple, low: float, high: float, dtype: Any,
+                  generator: Optional[Generator] = None) -> np.ndarray:
+    """Uniform samples on [low, high) as an array of dtype."""
     dtype = np.dtype(dtype)
     if dtype.kind != "f" or dtype == np.float16:
         return (_rng(generator).random(shape) * (high - low) + low).astype(dtype)
@@ -94,7 +100,9 @@ def uniform_array(shape: tuple, low: float, high: float, dtype: Any, generator: 
     return out
 
 
-def normal_array(shape: tuple, mean: float, std: float, dtype: Any, generator: Optional[Generator] = None) -> np.ndarray:
+def normal_array(shape: tuple, mean: float, std: float, dtype: Any,
+                 generator: Optional[Generator] = None) -> np.ndarray:
+    """Normal samples as an array of dtype (drawn directly in float32 when asked)."""
     dtype = np.dtype(dtype)
     if dtype.kind != "f" or dtype == np.float16:
         return (_rng(generator).standard_normal(shape) * std + mean).astype(dtype)
@@ -107,10 +115,12 @@ def normal_array(shape: tuple, mean: float, std: float, dtype: Any, generator: O
 
 
 def integer_array(low: int, high: int, shape: tuple, dtype: Any, generator: Optional[Generator] = None) -> np.ndarray:
+    """Integers in [low, high) as an array of dtype."""
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     return _rng(generator).integers(low, high, size=shape).astype(dtype)
 
 
 def permutation_array(n: int, generator: Optional[Generator] = None) -> np.ndarray:
+    """A random permutation of 0 .. n-1 (int64)."""
     return _rng(generator).permutation(n).astype(np.int64)

@@ -105,7 +105,7 @@ class Amax(Function):
         return _expand_back(g, share.shape, ctx.axes, ctx.keepdim) * share, None, None, None
 
 
-class MaxDim(Function):
+class Max(Function):
     """max(dim) values: the gradient goes to the position `indices` names."""
     __slots__ = ("onehot", "dim", "keepdim")
 
@@ -251,7 +251,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, result: type
     d = _axes(dim, input.ndim)[0] if input.ndim else 0
     data = input._data if input.ndim else input._data.reshape(1)
     index = (np.argmax if largest else np.argmin)(data, axis=d, keepdims=True)
-    values = MaxDim.apply(input if input.ndim else input.reshape(1), d, keepdim, index)
+    values = Max.apply(input if input.ndim else input.reshape(1), d, keepdim, index)
     indices = Tensor._make(index if keepdim else index.squeeze(d))
     return result(values, indices)
 
@@ -366,8 +366,10 @@ def cumsum(input: Tensor, dim: int) -> Tensor:
 
 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where every element (along dim) is nonzero."""
     return Tensor._make(np.all(input._data, axis=None if dim is None else _axes(dim, input.ndim), keepdims=keepdim))
 
 
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where some element (along dim) is nonzero."""
     return Tensor._make(np.any(input._data, axis=None if dim is None else _axes(dim, input.ndim), keepdims=keepdim))

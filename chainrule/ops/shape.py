@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd.function import Function, once_differentiable
 from ..tensor import Tensor
-from .arithmetic import unbroadcast
+from .arithmetic import result_dtype, unbroadcast
 
 
 def _as_view(out: Tensor, x: Tensor) -> Tensor:
@@ -252,6 +252,7 @@ def view(input: Tensor, shape: Sequence[int]) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim .. end_dim into one."""
     if input.ndim == 0:
         return reshape(input, (1,))
     s, e = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
@@ -262,6 +263,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dimension dim into `sizes`."""
     d = _dim(dim, input.ndim)
     sizes = _resolve_shape(sizes, input.shape[d], (input.shape[d],))
     return reshape(input, input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
@@ -278,11 +280,13 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dimension at dim."""
     d = _dim(dim, input.ndim + 1)
     return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions (a view)."""
     if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
     dims = list(range(input.ndim))
@@ -295,6 +299,7 @@ swapaxes = swapdims = transpose
 
 
 def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
+    """Reorder the dimensions (a view)."""
     dims = tuple(_dim(d, input.ndim) for d in dims)
     if sorted(dims) != list(range(input.ndim)):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
@@ -311,6 +316,9 @@ def expand(input: Tensor, shape: Sequence[int]) -> Tensor:
         raise RuntimeError(f"expand: the number of sizes provided ({len(shape)}) must be greater or equal "
                            f"to the number of dimensions in the tensor ({input.ndim})")
     lead = len(shape) - input.ndim
+    if any(s == -1 for s in shape[:lead]):
+        raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension; got sizes "
+                           f"{list(shape)} for a tensor of shape {list(input.shape)}")
     full = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     for i, n in enumerate(input.shape):
         if n != 1 and n != full[lead + i]:
@@ -323,17 +331,20 @@ def expand(input: Tensor, shape: Sequence[int]) -> Tensor:
 
 
 def broadcast_to(input: Any, shape: Sequence[int]) -> Tensor:
+    """expand to `shape` (accepts arrays too)."""
     if not isinstance(input, Tensor):
         input = Tensor._make(np.asarray(input))
     return expand(input, tuple(shape))
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple:
+    """The tensors expanded to their common broadcast shape."""
     shape = np.broadcast_shapes(*(t.shape for t in tensors))
     return tuple(expand(t, shape) for t in tensors)
 
 
 def repeat(input: Tensor, sizes: Sequence[int]) -> Tensor:
+    """Tile the tensor `sizes[i]` times along dimension i (NumPy's tile)."""
     sizes = tuple(sizes)
     if len(sizes) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
@@ -341,10 +352,12 @@ def repeat(input: Tensor, sizes: Sequence[int]) -> Tensor:
 
 
 def flip(input: Tensor, dims: Sequence[int]) -> Tensor:
+    """Reverse the order of elements along `dims`."""
     return Flip.apply(input, tuple(_dim(d, input.ndim) for d in dims))
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift elements along dims, wrapping around (the whole tensor flattened when dims is None)."""
     if dims is None:
         return reshape(Roll.apply(flatten(input), shifts, None), input.shape)
     if isinstance(shifts, (list, tuple)):
@@ -359,6 +372,15 @@ def _seq_of_tensors(tensors: Any, what: str) -> list:
     return [t if isinstance(t, Tensor) else Tensor._make(np.asarray(t)) for t in tensors]
 
 
+def _common_dtype(tensors: list) -> list:
+    """The tensors converted to the dtype PyTorch's promotion gives them together."""
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        if t.dtype != dtype:
+            dtype = result_dtype(Tensor._make(np.empty((1,), dtype)), t)
+    return [t.type(dtype) for t in tensors]
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = _seq_of_tensors(tensors, "cat")
@@ -368,9 +390,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if t.ndim != len(first) or t.shape[:d] + t.shape[d + 1:] != first[:d] + first[d + 1:]:
             raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected "
                                f"{first} (except dim {d}) but got {t.shape} for tensor number {i} in the list.")
-    dtype = np.result_type(*(t.dtype for t in tensors))
-    tensors = [t.type(dtype) for t in tensors]
-    return Cat.apply(d, *tensors)
+    return Cat.apply(d, *_common_dtype(tensors))
 
 
 concat = concatenate = cat
@@ -383,8 +403,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {tensors[0].shape} at "
                                f"entry 0 and {t.shape} at entry {i}")
-    dtype = np.result_type(*(t.dtype for t in tensors))
-    tensors = [t.type(dtype) for t in tensors]
+    tensors = _common_dtype(tensors)
     return Stack.apply(_dim(dim, tensors[0].ndim + 1), *tensors)
 
 
@@ -420,6 +439,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """The slices along dim, with that dimension removed."""
     d = _dim(dim, input.ndim)
     return tuple(squeeze(p, d) for p in split(input, 1, d))
 

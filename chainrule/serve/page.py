@@ -122,7 +122,9 @@ function drawingPixels() {
   const data = ctx.getImageData(0, 0, pad.width, pad.height).data;
   let x0 = pad.width, y0 = pad.height, x1 = -1, y1 = -1;
   for (let y = 0; y < pad.height; y++) for (let x = 0; x < pad.width; x++) {
-    if (data[4 * (y * pad.width + x)] > 16) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+    if (data[4 * (y * pad.width + x)] > 16) {
+      x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+    }
   }
   const box = canvas(width, height), bctx = box.getContext("2d");
   bctx.fillStyle = "#000"; bctx.fillRect(0, 0, width, height);
@@ -156,7 +158,7 @@ function imagePixels(img) {
 }
 function loadImage(url) {
   const img = new Image();
-  img.onload = () => { clearPad(); predict(imagePixels(img)); };
+  img.onload = () => { clearPad(); ctx.drawImage(img, 0, 0, pad.width, pad.height); predict(imagePixels(img)); };
   img.onerror = () => status("That file could not be read as an image.", true);
   img.src = url;
 }
@@ -204,7 +206,8 @@ function render(p) {
     const li = document.createElement("li");
     li.id = "p-" + c.index; li.dataset.probability = c.probability;
     if (c.index === p.index) li.className = "best";
-    li.innerHTML = '<span class="name"></span><span class="track"><span class="fill"></span></span><span class="pct"></span>';
+    li.innerHTML = '<span class="name"></span><span class="track"><span class="fill"></span></span>' +
+                   '<span class="pct"></span>';
     li.querySelector(".name").textContent = c.label;
     li.querySelector(".fill").style.width = (100 * c.probability).toFixed(1) + "%";
     li.querySelector(".pct").textContent = (100 * c.probability).toFixed(1) + "%";
@@ -230,8 +233,11 @@ async function start() {
   document.title = info.name + " \u00b7 chainrule";
   const about = [];
   if (info.class_names) about.push(info.class_names.length + " classes");
-  about.push("input " + info.input_shape.join("\u00d7") + (info.image_mode ? " " + (info.image_mode === "L" ? "grayscale" : "colour") + " image" : ""));
-  for (const [k, v] of Object.entries(metrics)) if (/accuracy/.test(k)) about.push(k.replace(/_/g, " ") + " " + (100 * v).toFixed(1) + "%");
+  const kind = info.image_mode ? (info.image_mode === "L" ? " grayscale" : " colour") + " image" : " features";
+  about.push("input " + info.input_shape.slice(0, 2).join("\u00d7") + kind);
+  for (const [k, v] of Object.entries(metrics)) {
+    if (/accuracy/.test(k)) about.push(k.replace(/_/g, " ") + " " + (100 * v).toFixed(1) + "%");
+  }
   if (meta.library_version) about.push("chainrule " + meta.library_version);
   $("about").textContent = about.join(" \u00b7 ");
   const params = new URLSearchParams(location.search);
@@ -240,13 +246,17 @@ async function start() {
     $("preview").width = width; $("preview").height = height;
     $("seen-text").textContent = "what the model sees (" + width + "\u00d7" + height + ")";
     $("image-input").hidden = false;
-    if (channels === 3) { pad.hidden = true; $("clear").hidden = true; $("input-title").textContent = "Upload an image"; }
+    if (channels === 3) {
+      pad.hidden = true; $("clear").hidden = true; $("input-title").textContent = "Upload an image";
+    }
     else $("input-title").textContent = "Draw a digit, or upload an image";
     clearPad(); showPreview(null);
     status(channels === 3 ? "Upload an image." : "Draw in the black square.");
     if (params.get("draw")) {
       const k = pad.width / width;
-      for (const s of params.get("draw").split(";")) stroke(s.trim().split(/\s+/).map((p) => p.split(",").map((v) => k * Number(v))));
+      for (const s of params.get("draw").split(";")) {
+        stroke(s.trim().split(/\s+/).map((p) => p.split(",").map((v) => k * Number(v))));
+      }
       predict(drawingPixels());
     }
     if (params.get("image")) loadImage(params.get("image"));
@@ -254,7 +264,8 @@ async function start() {
     channels = 0;
     $("table-input").hidden = false;
     $("input-title").textContent = "Features";
-    $("features").placeholder = (info.feature_names || []).join(", ") || "numbers, shape " + info.input_shape.join("\u00d7");
+    const names = (info.feature_names || []).join(", ");
+    $("features").placeholder = names || "numbers, shape " + info.input_shape.join("\u00d7");
     status("Enter " + info.input_shape.join("\u00d7") + " numbers, then Predict.");
   }
   if (!params.get("draw") && !params.get("image")) document.body.dataset.state = "ready";

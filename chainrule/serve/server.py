@@ -147,24 +147,26 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload).encode(), "application/json", headers)
 
     def _send(self, status: HTTPStatus, body: bytes, kind: str, headers: Optional[Dict[str, str]] = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        if self.command != "HEAD":
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
             self.wfile.write(body)
+        except OSError:  # the client went away before the answer: nothing to tell it
+            self.close_connection = True
 
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
-        """The standard library's own errors (malformed request line, unknown method) as JSON too."""
+        """The standard library's own errors (malformed request line, unknown method) as JSON too,
+        with a status line even when the request line was too broken to name an HTTP version."""
         status = HTTPStatus(code)
         self.close_connection = True
-        try:
-            self._json(status, {"error": message or status.phrase})
-        except OSError:
-            pass
+        if self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"
+        self._json(status, {"error": message or status.phrase})
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.log:

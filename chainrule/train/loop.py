@@ -6,6 +6,10 @@ checkpoint. Randomness is reseeded from (seed, epoch) at the start of each
 epoch, so a run resumed from an epoch-end checkpoint replays the remaining
 epochs bit for bit: a run killed mid-epoch and resumed ends with the same
 weights as one that never stopped.
+
+Data-parallel (under `DistributedDataParallel`): every rank runs this same
+loop; a `DistributedSampler` is set to each epoch, rank 0's epoch row is used
+on all ranks (history, early stopping), and only rank 0 prints and saves.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..distributed import from_rank_zero, is_rank_zero
 from ..io.serialization import load, save, write_atomic
 from ..ops.random import manual_seed
 from ..tensor import Tensor
@@ -163,6 +168,8 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, train_loader: Iterable, v
     if clip_grad_norm is not None:
         from ..nn.utils import clip_grad_norm_
     history = History()
+    lead = is_rank_zero()
+    progress = progress and lead
     best = math.inf if mode == "min" else -math.inf
     start_epoch, stale = 0, 0
     last_path = os.path.join(checkpoint_dir, "last.safetensors") if checkpoint_dir else None
@@ -177,11 +184,16 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, train_loader: Iterable, v
             _set_rng_states(ckpt["rng"])
             history.extend(ckpt["history"])
             start_epoch, best, stale = ckpt["epoch"] + 1, ckpt["best"], ckpt["stale"]
+    if from_rank_zero(start_epoch) != start_epoch:
+        raise RuntimeError(f"fit: this rank would resume at epoch {start_epoch + 1}, rank 0 at another one: "
+                           f"checkpoint_dir must be on storage that every rank can read")
     state: Dict[str, Any] = {"model": model, "optimizer": optimizer, "history": history, "stop": False, "step": 0}
     for epoch in range(start_epoch, epochs):
         if seed is not None:
             manual_seed(seed * 1_000_003 + epoch)
         state["epoch"] = epoch
+        if hasattr(getattr(train_loader, "sampler", None), "set_epoch"):
+            train_loader.sampler.set_epoch(epoch)
         for cb in callbacks:
             cb.on_epoch_start(state)
         model.train()
@@ -215,12 +227,13 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, train_loader: Iterable, v
                 row["val_" + k] = v
         row["lr"] = optimizer.param_groups[0]["lr"]
         row["time"] = time.perf_counter() - started
+        row = from_rank_zero(row)
         history.append(row)
         key = monitor if monitor in row else "loss"
         improved = row[key] < best if mode == "min" else row[key] > best
         if improved:
             best, stale = row[key], 0
-            if checkpoint_dir:
+            if checkpoint_dir and lead:
                 save(model.state_dict(), os.path.join(checkpoint_dir, "best.safetensors"))
         else:
             stale += 1
@@ -231,7 +244,7 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, train_loader: Iterable, v
                 scheduler.step()
         for cb in callbacks:
             cb.on_epoch_end(state)
-        if checkpoint_dir:
+        if checkpoint_dir and lead:
             save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                   "scheduler": scheduler.state_dict() if scheduler is not None else None,
                   "epoch": epoch, "best": best, "stale": stale, "history": list(history),

@@ -1,4 +1,4 @@
 """Utilities under PyTorch's names: `chainrule.utils.data` is `torch.utils.data`."""
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]

@@ -197,7 +197,8 @@ def test_wrong_channel_count_names_the_layer_and_both_shapes(rng):
                r"\(shape \(N, 3, H, W\) or \(3, H, W\)\), got shape \(2, 4, 8, 8\)")
     with pytest.raises(RuntimeError, match=message):
         conv(cr.tensor(f32(rng, 2, 4, 8, 8)))
-    with pytest.raises(RuntimeError, match=r"ConvTranspose2d\(4, 2, .* expected input with 4 channels .*\(1, 3, 5, 5\)"):
+    with pytest.raises(RuntimeError, match=r"ConvTranspose2d\(4, 2, .* expected input with 4 channels .*"
+                                           r"got shape \(1, 3, 5, 5\)"):
         nn.ConvTranspose2d(4, 2, 3)(cr.tensor(f32(rng, 1, 3, 5, 5)))
 
 

@@ -6,7 +6,7 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
-from chainrule.autograd import grad, gradcheck, gradgradcheck
+from chainrule.autograd import grad, gradgradcheck
 from tests.conftest import requires_torch
 from tests.nn.functional_parity import compare_functional
 from tests.nn.layer_parity import compare_with_torch, copy_torch_state, float64_input, gradcheck_layer, torch

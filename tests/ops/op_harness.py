@@ -33,6 +33,7 @@ class OpSpec:
     torch_fn: Optional[Callable] = None  # when PyTorch spells the call differently
     grad: bool = True                # False: forward-only (argmax, comparisons, ...)
     gradgrad: bool = True            # False: backward is once_differentiable
+    gradcheck: bool = True           # False: finite differences cannot see it (ties with a detached copy)
     atol: float = 1e-5
     rtol: float = 1e-4
 
@@ -56,6 +57,8 @@ def draw(domain: str, shape: tuple, rng: np.random.Generator) -> np.ndarray:
         return rng.uniform(0.3, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
     if domain == "angle":  # tan: away from its poles
         return rng.uniform(-1.2, 1.2, shape)
+    if domain == "wide":  # large magnitudes: numerical stability
+        return rng.standard_normal(shape) * 40
     raise ValueError(f"unknown domain {domain!r}")
 
 
@@ -92,7 +95,8 @@ def assert_same(ours: Any, theirs: Any, what: str, atol: float, rtol: float) -> 
     """A chainrule tensor and a torch tensor: same shape, same dtype, close values."""
     assert tuple(ours.shape) == tuple(theirs.shape), f"{what}: shape {tuple(ours.shape)} vs torch {tuple(theirs.shape)}"
     assert dtype_name(ours.dtype) == dtype_name(theirs.dtype), f"{what}: dtype {ours.dtype} vs torch {theirs.dtype}"
-    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(force=True), rtol=rtol, atol=atol, err_msg=what)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(force=True), rtol=rtol, atol=atol,
+                               err_msg=what)
 
 
 def assert_same_grads(grads: Sequence, tgrads: Sequence, atol: float, rtol: float) -> None:

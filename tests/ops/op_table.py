@@ -138,6 +138,19 @@ SPECS = [
     unary("log_softmax", lambda m, x: m.log_softmax(x, dim=1), cases=REDUCE),
     unary("cumsum", lambda m, x: x.cumsum(1), cases=REDUCE),
 
+    unary("amax_ties", lambda m, x: m.cat([x, x]).amax(0), cases=[((2, 3),)]),
+    unary("max_ties", lambda m, x: m.stack([x, x * 1]).max()),
+    OpSpec("maximum_ties", lambda m, a, b: m.maximum(a, a.detach()) + m.minimum(b.detach(), b), BINARY[:2],
+           gradcheck=False),
+
+    # -- stable at large magnitudes ----------------------------------------------
+    unary("softmax_wide", lambda m, x: x.softmax(-1), "wide", cases=REDUCE),
+    unary("log_softmax_wide", lambda m, x: x.log_softmax(0), "wide", cases=REDUCE),
+    unary("logsumexp_wide", lambda m, x: x.logsumexp(-1), "wide", cases=REDUCE),
+    unary("sigmoid_wide", lambda m, x: x.sigmoid(), "wide", atol=1e-6),
+    unary("softplus_wide", lambda m, x: m.softplus(x), "wide"),
+    unary("tanh_wide", lambda m, x: x.tanh(), "wide"),
+
     # -- shape operations --------------------------------------------------------
     unary("reshape", lambda m, x: x.reshape(2, -1) * 1.5, cases=[((3, 4),), ((2, 3, 2),)]),
     unary("reshape_0d", lambda m, x: m.reshape(x, (1, 1)), cases=[((),)]),
@@ -160,6 +173,7 @@ SPECS = [
     unary("roll_multi", lambda m, x: x.roll((1, -2), (0, 1)), cases=[((3, 4),)]),
     OpSpec("cat", lambda m, a, b: m.cat([a, b * 2, a], dim=1), [((2, 3), (2, 1)), ((2, 3, 1), (2, 2, 1))]),
     OpSpec("cat_neg_dim", lambda m, a, b: m.cat((a, b), -2), [((2, 3), (1, 3))]),
+    OpSpec("cat_mixed_dtypes", lambda m, a, b: m.cat([a, b.round().long()]), [((3,), (2,))]),
     OpSpec("stack", lambda m, a, b: m.stack([a, b, a], dim=-1), [((2, 3), (2, 3)), ((), ())]),
     unary("split", lambda m, x: x.split(2, dim=1), cases=[((3, 5),)]),
     unary("split_sizes", lambda m, x: m.split(x, [1, 3], dim=1), cases=[((3, 4),)]),

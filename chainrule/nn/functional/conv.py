@@ -241,20 +241,20 @@ def _check(input: Any, weight: Any, bias: Any, dims: int, channels: int, out_cha
     shape = tuple(input.shape)
     if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"{who} expected a {dims + 2}-D input (N, {channels}, {spatial}) or a {dims + 1}-D "
-                         f"unbatched input ({channels}, {spatial}), got a {input.ndim}-D input of shape {shape}")
+                           f"unbatched input ({channels}, {spatial}), got a {input.ndim}-D input of shape {shape}")
     if shape[-dims - 1] != channels:
         raise RuntimeError(f"{who} expected input with {channels} channels (shape (N, {channels}, {spatial}) or "
-                         f"({channels}, {spatial})), got shape {shape}")
+                           f"({channels}, {spatial})), got shape {shape}")
     if weight.ndim != dims + 2:
         raise RuntimeError(f"{who} expected a {dims + 2}-D weight, got shape {tuple(weight.shape)}")
     if groups < 1 or weight.shape[0] % groups:
         raise RuntimeError(f"{who}: groups must be a positive divisor of the weight's first dimension "
-                         f"{weight.shape[0]}, got groups={groups}")
+                           f"{weight.shape[0]}, got groups={groups}")
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise RuntimeError(f"{who} expected a bias of shape ({out_channels},), got shape {tuple(bias.shape)}")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
         raise RuntimeError(f"{who}: input ({input.dtype}), weight ({weight.dtype})"
-                        + (f" and bias ({bias.dtype})" if bias is not None else "") + " must have the same dtype")
+                           + (f" and bias ({bias.dtype})" if bias is not None else "") + " must have the same dtype")
 
 
 def _spatial_2d(x: Tensor, w: Tensor, dims: int) -> tuple:
@@ -281,7 +281,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: A
                   for n, k, s, (a, b), d in zip(input.shape[-dims:], kernel, stride, pads, dilation))
     if min(sizes) < 1:
         raise RuntimeError(f"{who}: input of shape {tuple(input.shape)} padded by {pads} is smaller than the "
-                         f"kernel {kernel} with dilation {dilation} (output size would be {sizes})")
+                           f"kernel {kernel} with dilation {dilation} (output size would be {sizes})")
     batched = input.ndim == dims + 2
     x = input if batched else unsqueeze(input, 0)
     if padding_mode != "zeros":
@@ -317,7 +317,7 @@ def convolution_transpose(input: Tensor, weight: Tensor, bias: Optional[Tensor],
         extra = tuple(o - m for o, m in zip(wanted, smallest))
     elif any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)):
         raise RuntimeError(f"{who}: output padding must be smaller than either stride or dilation, got "
-                         f"output_padding={extra}, stride={stride}, dilation={dilation}")
+                           f"output_padding={extra}, stride={stride}, dilation={dilation}")
     sizes = tuple(m + e for m, e in zip(smallest, extra))
     if min(sizes) < 1:
         raise RuntimeError(f"{who}: input of shape {tuple(input.shape)} gives an empty output {sizes}")

@@ -113,7 +113,7 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
     """
     if not isinstance(input, Tensor) or input.ndim < 2:
         raise RuntimeError(f"batch_norm expected an input (N, C, *) with at least 2 dimensions, got "
-                         f"{tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__}")
+                           f"{tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__}")
     c = input.shape[1]
     for name, p in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
@@ -135,7 +135,7 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
         return out
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm: running_mean and running_var must be given in evaluation mode "
-                         "(training=False)")
+                           "(training=False)")
     stats = (running_mean._data.reshape(view), running_var._data.reshape(view))
     return Normalize.apply(input, weight, bias, axes, view, eps, stats, None)
 
@@ -149,7 +149,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[
     if not isinstance(input, Tensor) or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
         got = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
         raise RuntimeError(f"layer_norm: given normalized_shape={shape}, expected input with shape "
-                         f"(*, {', '.join(map(str, shape))}), got {got}")
+                           f"(*, {', '.join(map(str, shape))}), got {got}")
     _check_param(weight, shape, "weight", "layer_norm")
     _check_param(bias, shape, "bias", "layer_norm")
     axes = tuple(range(input.ndim - k, input.ndim))
@@ -161,11 +161,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, 
     """Normalize each group of C/num_groups channels of (N, C, *) over its channels and positions."""
     if not isinstance(input, Tensor) or input.ndim < 2:
         raise RuntimeError(f"group_norm expected an input (N, C, *) with at least 2 dimensions, got "
-                         f"{tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__}")
+                           f"{tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__}")
     n, c = input.shape[:2]
     if num_groups < 1 or c % num_groups:
         raise RuntimeError(f"group_norm: expected the number of channels of the input (shape {tuple(input.shape)}) "
-                         f"to be divisible by num_groups={num_groups}")
+                           f"to be divisible by num_groups={num_groups}")
     _check_param(weight, (c,), "weight", "group_norm")
     _check_param(bias, (c,), "bias", "group_norm")
     grouped = reshape(input, (n, num_groups, c // num_groups, -1))

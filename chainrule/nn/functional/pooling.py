@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import math
 from collections import namedtuple
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ...autograd.function import Function, once_differentiable
 from ...ops import expand, index_select, matmul, reshape, squeeze, unsqueeze
@@ -36,7 +35,7 @@ def _check_rank(input: Any, dims: int, who: Any) -> None:
     if input.ndim not in (dims + 1, dims + 2) or 0 in input.shape[-dims - 1:]:
         sp = _SPATIAL[dims]
         raise RuntimeError(f"{who} expected a {dims + 2}-D input (N, C, {sp}) or a {dims + 1}-D unbatched input "
-                         f"(C, {sp}) with non-zero sizes, got shape {tuple(input.shape)}")
+                           f"(C, {sp}) with non-zero sizes, got shape {tuple(input.shape)}")
 
 
 def _window(input: Tensor, dims: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
@@ -49,10 +48,10 @@ def _window(input: Tensor, dims: int, kernel_size: Any, stride: Any, padding: An
     p, d = ntuple(padding, dims, "padding"), ntuple(dilation, dims, "dilation")
     if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
         raise RuntimeError(f"{who}: kernel_size, stride and dilation must be positive and padding non-negative, "
-                         f"got kernel_size={k}, stride={s}, padding={p}, dilation={d}")
+                           f"got kernel_size={k}, stride={s}, padding={p}, dilation={d}")
     if any(pi > ((ki - 1) * di + 1) // 2 or pi > ki // 2 for pi, ki, di in zip(p, k, d)):
         raise RuntimeError(f"{who}: pad should be at most half of effective kernel size, got padding={p}, "
-                         f"kernel_size={k} and dilation={d}")
+                           f"kernel_size={k} and dilation={d}")
     sizes = input.shape[-dims:]
     out = []
     for n, ki, si, pi, di in zip(sizes, k, s, p, d):
@@ -62,7 +61,7 @@ def _window(input: Tensor, dims: int, kernel_size: Any, stride: Any, padding: An
         out.append(o)
     if min(out) < 1:
         raise RuntimeError(f"{who}: input of shape {tuple(input.shape)} is too small for kernel_size={k}, "
-                         f"padding={p}, dilation={d} (output size would be {tuple(out)})")
+                           f"padding={p}, dilation={d} (output size would be {tuple(out)})")
     # right padding: as asked, plus what ceil mode's last window reaches beyond it
     pads = tuple((pi, max(pi, (o - 1) * si + di * (ki - 1) + 1 - n - pi))
                  for n, ki, si, pi, di, o in zip(sizes, k, s, p, d, out))
@@ -241,7 +240,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 # -- adaptive average pooling: separable averaging matrices -----------------------------------------
 
 def _averaging_matrix(n: int, out: int, dtype: Any) -> Tensor:
-    """(out, n): row i averages input positions ⌊i·n/out⌋ .. ⌈(i+1)·n/out⌉ - 1 (PyTorch's adaptive windows)."""
+    """(out, n): row i averages inputs ⌊i·n/out⌋ to ⌈(i+1)·n/out⌉ - 1 (PyTorch's adaptive windows)."""
     i = np.arange(out)
     start, end = (i * n) // out, -((-(i + 1) * n) // out)
     cols = np.arange(n)

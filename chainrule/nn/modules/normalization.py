@@ -49,7 +49,7 @@ class LayerNorm(Module):
                 or tuple(input.shape[input.ndim - k:]) != self.normalized_shape:
             got = f"shape {tuple(input.shape)}" if isinstance(input, Tensor) else type(input).__name__
             raise RuntimeError(f"{self} expected input of shape (*, {', '.join(map(str, self.normalized_shape))}), "
-                             f"got {got}")
+                               f"got {got}")
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:

@@ -1,0 +1,368 @@
+"""ONNX conversions of the tensor operations in `chainrule.ops`: one small converter per Function class.
+
+Each takes a `Node` (the recorded operation) and returns the ONNX value names
+of the operation's outputs, in order.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, List, Sequence
+
+import numpy as np
+
+from ..ops import activation as F, arithmetic as A, elementwise as E, indexing as I, reduction as R, shape as S
+from .graph import INT64_MAX, INT64_MIN, Node, converts
+
+
+def _inputs(n: Node, count: int) -> List[str]:
+    return [n.input(i) for i in range(count)]
+
+
+# -- elementwise: one ONNX operator each ------------------------------------------------------------
+
+_SAME = {A.Add: "Add", A.Sub: "Sub", A.Mul: "Mul", A.MatMul: "MatMul", A.Neg: "Neg", A.Pow: "Pow",
+         E.Exp: "Exp", E.Log: "Log", E.Sqrt: "Sqrt", E.Abs: "Abs", E.Sin: "Sin", E.Cos: "Cos", E.Tan: "Tan",
+         E.Tanh: "Tanh", E.Sigmoid: "Sigmoid", F.Relu: "Relu", F.Erf: "Erf", E.Maximum: "Max",
+         E.Minimum: "Min", E.Clone: "Identity"}
+
+
+@converts(*_SAME)
+def same_op(n: Node) -> List[str]:
+    return [n.g.op(_SAME[type(n.ctx)], _inputs(n, len(n.call.args)))]
+
+
+@converts(A.Div)
+def div(n: Node) -> List[str]:
+    if n.dtype(0).kind not in "fc":
+        raise n.fail("integer division has no exact ONNX form here (convert to float first)")
+    return [n.g.op("Div", _inputs(n, 2))]
+
+
+@converts(A.FloorDivide)
+def floor_divide(n: Node) -> List[str]:
+    if n.dtype(0).kind not in "fc":
+        raise n.fail("integer floor division has no exact ONNX form here (convert to float first)")
+    return [n.g.op("Floor", [n.g.op("Div", _inputs(n, 2))])]
+
+
+@converts(E.Log1p)
+def log1p(n: Node) -> List[str]:
+    return [n.g.op("Log", [n.g.op("Add", [n.input(0), n.g.scalar(1, n.dtype(0))])])]
+
+
+@converts(E.Expm1)
+def expm1(n: Node) -> List[str]:
+    return [n.g.op("Sub", [n.g.op("Exp", [n.input(0)]), n.g.scalar(1, n.dtype(0))])]
+
+
+@converts(E.Rsqrt)
+def rsqrt(n: Node) -> List[str]:
+    return [n.g.op("Reciprocal", [n.g.op("Sqrt", [n.input(0)])])]
+
+
+@converts(F.LeakyRelu)
+def leaky_relu(n: Node) -> List[str]:
+    return [n.g.op("LeakyRelu", [n.input(0)], alpha=float(n.arg(1)))]
+
+
+@converts(F.Elu)
+def elu(n: Node) -> List[str]:
+    return [n.g.op("Elu", [n.input(0)], alpha=float(n.arg(1)))]
+
+
+@converts(F.Gelu)
+def gelu(n: Node) -> List[str]:
+    """x·Φ(x) = ½x(1 + erf(x/√2)), or ½x(1 + tanh(√(2/π)(x + 0.044715x³))); the Gelu operator from opset 20."""
+    approximate = n.arg(1)
+    x, g, dt = n.input(0), n.g, n.dtype(0)
+    if n.opset >= 20:
+        return [g.op("Gelu", [x], approximate=approximate)]
+    if approximate == "tanh":
+        cube = g.op("Mul", [g.op("Mul", [x, x]), x])
+        inner = g.op("Add", [x, g.op("Mul", [cube, g.scalar(0.044715, dt)])])
+        core = g.op("Tanh", [g.op("Mul", [inner, g.scalar(math.sqrt(2 / math.pi), dt)])])
+    else:
+        core = g.op("Erf", [g.op("Mul", [x, g.scalar(1 / math.sqrt(2), dt)])])
+    half_x = g.op("Mul", [x, g.scalar(0.5, dt)])
+    return [g.op("Mul", [half_x, g.op("Add", [core, g.scalar(1, dt)])])]
+
+
+@converts(F.Silu)
+def silu(n: Node) -> List[str]:
+    x = n.input(0)
+    return [n.g.op("Mul", [x, n.g.op("Sigmoid", [x])])]
+
+
+@converts(F.Softplus)
+def softplus(n: Node) -> List[str]:
+    """log(1 + e^(βx))/β. Past the threshold chainrule returns x itself, which differs from this by
+    less than e^-threshold (2e-9 for the default 20)."""
+    beta, x, g = float(n.arg(1)), n.input(0), n.g
+    if beta == 1:
+        return [g.op("Softplus", [x])]
+    scaled = g.op("Softplus", [g.op("Mul", [x, g.scalar(beta, n.dtype(0))])])
+    return [g.op("Div", [scaled, g.scalar(beta, n.dtype(0))])]
+
+
+def _bound(n: Node, value: Any) -> str:
+    if value is None:
+        return ""
+    return n.g.const(np.asarray(value, dtype=n.dtype(0))) if np.ndim(value) else n.g.scalar(value, n.dtype(0))
+
+
+@converts(E.Clamp)
+def clamp(n: Node) -> List[str]:
+    lo, hi = n.arg(1), n.arg(2)
+    if np.ndim(lo) or np.ndim(hi):  # tensor bounds: elementwise Max / Min
+        y = n.input(0)
+        if lo is not None:
+            y = n.g.op("Max", [y, _bound(n, lo)])
+        return [n.g.op("Min", [y, _bound(n, hi)]) if hi is not None else y]
+    return [n.g.op("Clip", [n.input(0), _bound(n, lo), _bound(n, hi)])]
+
+
+@converts(E.Where)
+def where(n: Node) -> List[str]:
+    branches = []
+    for i in (1, 2):
+        if n.call.sources[i] is None:  # a Python number
+            branches.append(n.g.scalar(n.arg(i), n.out_dtype()))
+        else:
+            branches.append(n.input(i))
+    return [n.g.op("Where", [n.input(0)] + branches)]
+
+
+_ROUNDING = {np.sign: "Sign", np.floor: "Floor", np.ceil: "Ceil", np.round: "Round"}
+
+
+@converts(E.ZeroGrad)
+def piecewise_constant(n: Node) -> List[str]:
+    fn = n.arg(1)
+    if fn not in _ROUNDING:
+        raise n.fail(f"the function {getattr(fn, '__name__', fn)!r} has no ONNX conversion")
+    return [n.g.op(_ROUNDING[fn], [n.input(0)])]
+
+
+@converts(E.ToCopy)
+def cast(n: Node) -> List[str]:
+    return [n.g.op("Cast", [n.input(0)], to=n.g.helper.np_dtype_to_tensor_dtype(np.dtype(n.arg(1))))]
+
+
+# -- shapes -------------------------------------------------------------------------------------------
+
+@converts(S.Reshape, S.View)
+def reshape(n: Node) -> List[str]:
+    a, b = n.arg_pair(1)
+    if 0 in a:
+        raise n.fail("reshaping to a shape with a zero size (an empty tensor)")
+    return [n.g.op("Reshape", [n.input(0), n.g.sizes(list(zip(a, b)), n.op)])]
+
+
+@converts(S.Permute)
+def permute(n: Node) -> List[str]:
+    return [n.g.op("Transpose", [n.input(0)], perm=[int(d) for d in n.arg(1)])]
+
+
+@converts(S.Expand)
+def expand(n: Node) -> List[str]:
+    a, b = n.arg_pair(1)
+    return [n.g.op("Expand", [n.input(0), n.g.sizes(list(zip(a, b)), n.op, infer=False)])]
+
+
+@converts(S.Repeat)
+def repeat(n: Node) -> List[str]:
+    reps = n.arg(1)
+    x = n.input(0)
+    extra = len(reps) - len(n.shape(0))
+    if extra:
+        x = n.g.unsqueeze(x, list(range(extra)))
+    return [n.g.op("Tile", [x, n.g.ints(reps)])]
+
+
+@converts(S.Flip)
+def flip(n: Node) -> List[str]:
+    dims = list(n.arg(1))
+    return [n.g.slice(n.input(0), [-1] * len(dims), [INT64_MIN] * len(dims), dims, [-1] * len(dims))]
+
+
+@converts(S.Roll)
+def roll(n: Node) -> List[str]:
+    shifts, dims = n.arg(1), n.arg(2)
+    shape = n.static_shape(0, "the rolled tensor's shape")
+    if dims is None:
+        dims, shifts = (0,), (shifts,)
+    elif not isinstance(dims, tuple):
+        dims, shifts = (dims,), (shifts,)
+    y = n.input(0)
+    for s, d in zip(shifts, dims):
+        size = shape[d]
+        k = int(s) % size if size else 0
+        if k:  # the last k entries move to the front
+            y = n.g.op("Concat", [n.g.slice(y, [size - k], [INT64_MAX], [d]), n.g.slice(y, [0], [size - k], [d])],
+                       axis=int(d))
+    return [y if y != n.input(0) else n.g.op("Identity", [y])]
+
+
+@converts(S.Cat)
+def cat(n: Node) -> List[str]:
+    return [n.g.op("Concat", [n.input(i) for i in range(1, len(n.call.args))], axis=int(n.arg(0)))]
+
+
+@converts(S.Stack)
+def stack(n: Node) -> List[str]:
+    d = int(n.arg(0))
+    parts = [n.g.unsqueeze(n.input(i), [d]) for i in range(1, len(n.call.args))]
+    return [n.g.op("Concat", parts, axis=d)]
+
+
+@converts(S.Split)
+def split(n: Node) -> List[str]:
+    bounds, d = n.arg(1), int(n.arg(2))
+    x = n.input(0)
+    return [n.g.slice(x, [a], [b], [d]) for a, b in bounds]
+
+
+def _pads(widths: Sequence[tuple]) -> List[int]:
+    return [int(a) for a, _ in widths] + [int(b) for _, b in widths]
+
+
+@converts(S.Pad)
+def pad(n: Node) -> List[str]:
+    widths, value = n.arg(1), n.arg(2)
+    return [n.g.op("Pad", [n.input(0), n.g.ints(_pads(widths)), n.g.scalar(value, n.dtype(0))], mode="constant")]
+
+
+_PAD_MODES = {"reflect": ("reflect", 11), "edge": ("edge", 11), "wrap": ("wrap", 19)}
+
+
+@converts(S.PadIndexed)
+def pad_indexed(n: Node) -> List[str]:
+    mode, since = _PAD_MODES[n.arg(2)]
+    if n.opset < since:
+        raise n.fail(f"padding mode {mode!r} needs opset_version >= {since}, got {n.opset}")
+    return [n.g.op("Pad", [n.input(0), n.g.ints(_pads(n.arg(1)))], mode=mode)]
+
+
+# -- reductions ---------------------------------------------------------------------------------------
+
+def _reduce(n: Node, op_type: str, cast_arg: Any = None) -> List[str]:
+    axes, keepdim = n.arg(1), n.arg(2)
+    x = n.input(0)
+    if cast_arg is not None and np.dtype(cast_arg) != n.dtype(0):
+        x = n.g.op("Cast", [x], to=n.g.helper.np_dtype_to_tensor_dtype(np.dtype(cast_arg)))
+    if not len(axes):
+        return [n.g.op("Identity", [x])]
+    return [n.g.reduce(op_type, x, axes, keepdim)]
+
+
+@converts(R.Sum)
+def reduce_sum(n: Node) -> List[str]:
+    return _reduce(n, "ReduceSum", n.arg(3))
+
+
+@converts(R.Mean)
+def reduce_mean(n: Node) -> List[str]:
+    return _reduce(n, "ReduceMean", n.arg(3))
+
+
+@converts(R.Prod)
+def reduce_prod(n: Node) -> List[str]:
+    return _reduce(n, "ReduceProd", n.arg(3))
+
+
+@converts(R.Amax)
+def reduce_max(n: Node) -> List[str]:
+    return _reduce(n, "ReduceMax" if n.arg(3) else "ReduceMin")
+
+
+@converts(R.Max)
+def max_dim(n: Node) -> List[str]:
+    """The values of max(dim) or min(dim) (which one: read off the traced result); the indices are
+    computed outside the recorded operations."""
+    dim, keepdim = int(n.arg(1)), bool(n.arg(2))
+    x = n.g.a.array(n.call.sources[0])
+    largest = np.array_equal(n.call.outputs[0]._data, np.max(x, axis=dim, keepdims=keepdim), equal_nan=True)
+    return [n.g.reduce("ReduceMax" if largest else "ReduceMin", n.input(0), [dim], keepdim)]
+
+
+@converts(R.LogSumExp)
+def logsumexp(n: Node) -> List[str]:
+    return _reduce(n, "ReduceLogSumExp")
+
+
+@converts(R.Norm2)
+def norm2(n: Node) -> List[str]:
+    return _reduce(n, "ReduceL2")
+
+
+@converts(R.Softmax)
+def softmax(n: Node) -> List[str]:
+    return [n.g.op("Softmax", [n.input(0)], axis=int(n.arg(1)))]
+
+
+@converts(R.LogSoftmax)
+def log_softmax(n: Node) -> List[str]:
+    return [n.g.op("LogSoftmax", [n.input(0)], axis=int(n.arg(1)))]
+
+
+@converts(R.CumSum)
+def cumsum(n: Node) -> List[str]:
+    return [n.g.op("CumSum", [n.input(0), n.g.scalar(n.arg(1), np.int64)])]
+
+
+# -- indexing -----------------------------------------------------------------------------------------
+
+def _slice_bounds(s: slice) -> tuple:
+    """(start, end, step) of a Python slice in ONNX Slice's terms (None: to the end, either way)."""
+    step = 1 if s.step is None else int(s.step)
+    if step > 0:
+        return (0 if s.start is None else int(s.start)), (INT64_MAX if s.stop is None else int(s.stop)), step
+    return (INT64_MAX if s.start is None else int(s.start)), (INT64_MIN if s.stop is None else int(s.stop)), step
+
+
+@converts(I.GetItem)
+def getitem(n: Node) -> List[str]:
+    """x[index] with ints, slices, None, ... and at most one integer array: Slice, then Gather per int or
+    array (from the last axis back, so earlier axes keep their numbers), then Unsqueeze for None."""
+    index = n.arg(1)
+    items = list(index) if isinstance(index, tuple) else [index]
+    arrays = [i for i in items if isinstance(i, np.ndarray)]
+    if any(a.dtype == np.bool_ for a in arrays):
+        raise n.fail("indexing with a boolean mask gives a shape that depends on the values")
+    if len(arrays) > 1 or (arrays and any(i is None or isinstance(i, (int, np.integer)) for i in items)):
+        raise n.fail("indexing with an integer array together with other arrays, ints or None")
+    ndim = len(n.shape(0))
+    consumed = sum(1 for i in items if i is not None and i is not Ellipsis)
+    k = next((k for k, i in enumerate(items) if i is Ellipsis), None)
+    if k is not None:
+        items[k:k + 1] = [slice(None)] * (ndim - consumed)
+    slices, picks, new_axes = [], [], []
+    axis = out_axis = 0
+    for item in items:
+        if item is None:
+            new_axes.append(out_axis)
+            out_axis += 1
+            continue
+        if isinstance(item, slice):
+            if item != slice(None):
+                slices.append((axis,) + _slice_bounds(item))
+            out_axis += 1
+        else:
+            picks.append((axis, item))
+            out_axis += np.ndim(item)
+        axis += 1
+    y = n.input(0)
+    if slices:
+        y = n.g.slice(y, [s[1] for s in slices], [s[2] for s in slices], [s[0] for s in slices],
+                      [s[3] for s in slices])
+    for ax, item in reversed(picks):
+        which = n.g.scalar(int(item), np.int64) if np.ndim(item) == 0 else n.g.const(item.astype(np.int64))
+        y = n.g.op("Gather", [y, which], axis=ax)
+    if new_axes:
+        y = n.g.unsqueeze(y, new_axes)
+    return [y if y != n.input(0) else n.g.op("Identity", [y])]
+
+
+@converts(I.Gather)
+def gather(n: Node) -> List[str]:
+    return [n.g.op("GatherElements", [n.input(0), n.input(2)], axis=int(n.arg(1)))]

@@ -1,0 +1,158 @@
+"""PyTorch's MNIST example (pytorch/examples, mnist/main.py) ported by changing its imports.
+
+The network, training and test functions and the defaults (batch 64, Adadelta with lr 1.0, the
+learning rate times 0.7 after every epoch, 14 epochs, seed 1) are PyTorch's, line for line; the
+only changes are the imports, the data folder (--data, no download) and the flags --limit,
+--test-limit and --quiet for short runs. PyTorch reaches about 99% test accuracy with it.
+
+    python examples/mnist_pytorch.py                    # the full run: 14 epochs
+    python examples/mnist_pytorch.py --epochs 1 --limit 640 --test-limit 1000
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any, Dict, Optional, Sequence
+
+import chainrule as torch
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+import chainrule.optim as optim
+from chainrule.data import datasets, transforms
+from chainrule.optim.lr_scheduler import StepLR
+from chainrule.utils.data import Subset
+
+from options import DATASETS, check_positive, report
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = F.relu(x)
+        x = self.conv2(x)
+        x = F.relu(x)
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = self.fc1(x)
+        x = F.relu(x)
+        x = self.dropout2(x)
+        x = self.fc2(x)
+        output = F.log_softmax(x, dim=1)
+        return output
+
+
+def train(args, model, device, train_loader, optimizer, epoch):
+    model.train()
+    for batch_idx, (data, target) in enumerate(train_loader):
+        data, target = data.to(device), target.to(device)
+        optimizer.zero_grad()
+        output = model(data)
+        loss = F.nll_loss(output, target)
+        loss.backward()
+        optimizer.step()
+        if batch_idx % args.log_interval == 0 and not args.quiet:
+            print('Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
+                epoch, batch_idx * len(data), len(train_loader.dataset),
+                100. * batch_idx / len(train_loader), loss.item()), flush=True)
+            if args.dry_run:
+                break
+
+
+def test(model, device, test_loader):
+    model.eval()
+    test_loss = 0
+    correct = 0
+    with torch.no_grad():
+        for data, target in test_loader:
+            data, target = data.to(device), target.to(device)
+            output = model(data)
+            test_loss += F.nll_loss(output, target, reduction='sum').item()  # sum up batch loss
+            pred = output.argmax(dim=1, keepdim=True)  # get the index of the max log-probability
+            correct += pred.eq(target.view_as(pred)).sum().item()
+
+    test_loss /= len(test_loader.dataset)
+
+    print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.2f}%)\n'.format(
+        test_loss, correct, len(test_loader.dataset),
+        100. * correct / len(test_loader.dataset)), flush=True)
+    return correct / len(test_loader.dataset)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    # Training settings
+    parser = argparse.ArgumentParser(description='PyTorch MNIST Example')
+    parser.add_argument('--batch-size', type=int, default=64, metavar='N',
+                        help='input batch size for training (default: 64)')
+    parser.add_argument('--test-batch-size', type=int, default=1000, metavar='N',
+                        help='input batch size for testing (default: 1000)')
+    parser.add_argument('--epochs', type=int, default=14, metavar='N',
+                        help='number of epochs to train (default: 14)')
+    parser.add_argument('--lr', type=float, default=1.0, metavar='LR',
+                        help='learning rate (default: 1.0)')
+    parser.add_argument('--gamma', type=float, default=0.7, metavar='M',
+                        help='Learning rate step gamma (default: 0.7)')
+    parser.add_argument('--dry-run', action='store_true', default=False,
+                        help='quickly check a single pass')
+    parser.add_argument('--seed', type=int, default=1, metavar='S',
+                        help='random seed (default: 1)')
+    parser.add_argument('--log-interval', type=int, default=10, metavar='N',
+                        help='how many batches to wait before logging training status')
+    parser.add_argument('--save-model', action='store_true', default=False,
+                        help='For Saving the current Model')
+    parser.add_argument('--data', default=str(DATASETS / 'mnist'), help='the MNIST folder (default: %(default)s)')
+    parser.add_argument('--limit', type=int, default=None, help='train on the first N images only')
+    parser.add_argument('--test-limit', type=int, default=None, help='test on the first N images only')
+    parser.add_argument('--quiet', action='store_true', help='no per-batch log lines')
+    args = parser.parse_args(argv)
+    check_positive(args)
+
+    torch.manual_seed(args.seed)
+    device = "cpu"
+
+    train_kwargs = {'batch_size': args.batch_size, 'shuffle': True}
+    test_kwargs = {'batch_size': args.test_batch_size}
+
+    transform = transforms.Compose([
+        transforms.ToTensor(),
+        transforms.Normalize((0.1307,), (0.3081,))
+    ])
+    dataset1 = datasets.MNIST(args.data, train=True, transform=transform)
+    dataset2 = datasets.MNIST(args.data, train=False, transform=transform)
+    if args.limit is not None:
+        dataset1 = Subset(dataset1, range(min(args.limit, len(dataset1))))
+    if args.test_limit is not None:
+        dataset2 = Subset(dataset2, range(min(args.test_limit, len(dataset2))))
+    train_loader = torch.utils.data.DataLoader(dataset1, **train_kwargs)
+    test_loader = torch.utils.data.DataLoader(dataset2, **test_kwargs)
+
+    model = Net().to(device)
+    optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
+
+    started = time.perf_counter()
+    scheduler = StepLR(optimizer, step_size=1, gamma=args.gamma)
+    for epoch in range(1, args.epochs + 1):
+        train(args, model, device, train_loader, optimizer, epoch)
+        accuracy = test(model, device, test_loader)
+        scheduler.step()
+        print(f'epoch {epoch} done after {time.perf_counter() - started:.0f} s', flush=True)
+
+    if args.save_model:
+        torch.save(model.state_dict(), "mnist_cnn.safetensors")
+    seconds = time.perf_counter() - started
+    return report("PyTorch's MNIST example network", {
+        "test_accuracy": accuracy, "epochs": args.epochs, "seconds": round(seconds, 1),
+        "seconds_per_epoch": round(seconds / args.epochs, 1)})
+
+
+if __name__ == '__main__':
+    main()
