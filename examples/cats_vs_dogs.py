@@ -87,7 +87,7 @@ def picture_mistakes(test: Any, probs: np.ndarray, targets: np.ndarray, classes:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-    p = parser(__doc__.splitlines()[0], epochs=30, batch_size=64, lr=0.05, dataset="cats-vs-dogs",
+    p = parser(__doc__.splitlines()[0], epochs=30, lr=0.05, batch_size=64, dataset="cats-vs-dogs",
                out=os.path.join("runs", "cats_vs_dogs"))
     p.add_argument("--workers", type=int, default=2, help="threads preparing batches (default: %(default)s)")
     args = p.parse_args(argv)

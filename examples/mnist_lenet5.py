@@ -41,7 +41,7 @@ class LeNet5(nn.Module):
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-    args = parser(__doc__.splitlines()[0], epochs=20, batch_size=64, lr=1e-3, dataset="mnist").parse_args(argv)
+    args = parser(__doc__.splitlines()[0], epochs=20, lr=1e-3, batch_size=64, dataset="mnist").parse_args(argv)
     check_positive(args)
     cr.manual_seed(args.seed)
     train_loader, test_loader = mnist_loaders(args.data, args.batch_size, args.limit, args.test_limit)

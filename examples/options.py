@@ -12,15 +12,18 @@ from typing import Any, Dict, Optional
 DATASETS = Path(os.environ.get("CHAINRULE_DATASETS", Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"))
 
 
-def parser(description: str, *, epochs: int, batch_size: int, lr: float, dataset: Optional[str] = None,
-           out: Optional[str] = None) -> argparse.ArgumentParser:
-    """The shared flags with this example's defaults; `dataset` adds --data, `out` adds --out."""
+def parser(description: str, *, epochs: int, lr: float, batch_size: Optional[int] = None,
+           dataset: Optional[str] = None, out: Optional[str] = None, limits: bool = True) -> argparse.ArgumentParser:
+    """The shared flags with this example's defaults: `batch_size` adds --batch-size, `dataset` --data,
+    `out` --out, `limits` --limit and --test-limit."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--epochs", type=int, default=epochs, help="passes over the training data (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=batch_size, help="training batch size (default: %(default)s)")
     p.add_argument("--lr", type=float, default=lr, help="learning rate (default: %(default)s)")
-    p.add_argument("--limit", type=int, default=None, help="train on the first N training samples only")
-    p.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test samples only")
+    if batch_size is not None:
+        p.add_argument("--batch-size", type=int, default=batch_size, help="training batch size (default: %(default)s)")
+    if limits:
+        p.add_argument("--limit", type=int, default=None, help="train on the first N training samples only")
+        p.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test samples only")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress output during training")
     if dataset is not None:

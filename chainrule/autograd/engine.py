@@ -41,7 +41,7 @@ def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, cr
         _receive(pending, heap, node, nr, g, None, 0)
     needed = _needed_nodes(roots, capture) if capture is not None else None
     captured = [None] * len(capture) if capture is not None else None
-    handed: set = set()  # arrays given to some .grad in this pass: never hand one out twice
+    handed = {id(g) for g in grads}  # arrays not to become some .grad as they are: the caller's, or given already
     prev = state.enabled
     state.enabled = create_graph
     pop, push = heapq.heappop, heapq.heappush

@@ -1,18 +1,18 @@
 """Grad mode: whether operations are recorded for backpropagation.
 
-`no_grad()` and `enable_grad()` work as context managers and as decorators,
-like PyTorch's. The flag is process-wide (PyTorch's is per thread); data
-loader threads in chainrule never create tensors that need gradients.
+`no_grad()` and `enable_grad()` work as context managers and as decorators
+(with or without parentheses), like PyTorch's. As in PyTorch the flag is per
+thread: a thread serving predictions under `no_grad` does not switch off
+recording in a thread that trains, and every new thread starts with it on.
 """
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable
 
 
-class _State:
-    __slots__ = ("enabled",)
-
+class _State(threading.local):
     def __init__(self) -> None:
         self.enabled = True
 
@@ -52,6 +52,11 @@ class set_grad_enabled:
 
 class _GradModeContext:
     mode = True
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs and callable(args[0]):  # used bare: @no_grad
+            return cls()(args[0])
+        return super().__new__(cls)
 
     def __enter__(self) -> None:
         self.prev = state.enabled

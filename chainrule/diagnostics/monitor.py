@@ -221,10 +221,11 @@ class GradientMonitor:
     def __str__(self) -> str:
         return self.table()
 
-    def plot(self, path: Optional[str] = None, title: Optional[str] = None) -> Any:
+    def plot(self, path: Optional[str] = None, title: Optional[str] = None,
+             ylim: Optional[Tuple[float, float]] = None) -> Any:
         """The classic picture (gradient norm per layer, and over training) as a matplotlib figure; saved if path."""
         from .plots import plot_gradient_flow
-        return plot_gradient_flow(self, path, title)
+        return plot_gradient_flow(self, path, title, ylim)
 
     # -- lifetime --------------------------------------------------------------------
     def remove(self) -> None:

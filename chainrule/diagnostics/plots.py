@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 
 def require_matplotlib() -> Any:
@@ -16,8 +16,11 @@ def require_matplotlib() -> Any:
     return matplotlib
 
 
-def plot_gradient_flow(monitor: Any, path: Optional[str] = None, title: Optional[str] = None) -> Any:
-    """Left: gradient norm of each layer (input to output) at a few steps. Right: each layer's norm over training."""
+def plot_gradient_flow(monitor: Any, path: Optional[str] = None, title: Optional[str] = None,
+                       ylim: Optional[Tuple[float, float]] = None) -> Any:
+    """Left: gradient norm of each layer (input to output) at a few steps. Right: each layer's norm over training.
+
+    ylim: the same vertical range for both panels (to compare pictures of several networks)."""
     mpl = require_matplotlib()
     layers = [name for name in monitor.layers if any(name in s["grad_norm"] for s in monitor.steps)]
     if not layers:
@@ -35,10 +38,9 @@ def plot_gradient_flow(monitor: Any, path: Optional[str] = None, title: Optional
     left.set_xlabel("layer (input → output)")
     left.set_ylabel("gradient norm ‖∂loss/∂W‖")
     left.set_title("gradient norm per layer")
-    step_labels = [name if len(layers) <= 12 or i % max(len(layers) // 10, 1) == 0 else "" for i, name in
-                   enumerate(layers)]
+    names = [name if len(layers) <= 12 or i % max(len(layers) // 10, 1) == 0 else "" for i, name in enumerate(layers)]
     left.set_xticks(list(depth))
-    left.set_xticklabels(step_labels, rotation=90 if len(layers) > 12 else 0, fontsize=8)
+    left.set_xticklabels(names, rotation=90 if len(layers) > 12 else 0, fontsize=8)
     left.legend(fontsize=8)
     for i, name in enumerate(layers):
         values = [_positive(v) for v in monitor.series("grad_norm", name)]
@@ -50,6 +52,8 @@ def plot_gradient_flow(monitor: Any, path: Optional[str] = None, title: Optional
     right.legend(title="layer", fontsize=8)
     for ax in (left, right):
         ax.grid(True, which="major", alpha=0.3)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

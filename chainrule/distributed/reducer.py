@@ -64,6 +64,7 @@ class Reducer:
     def __init__(self, w: World, named_params: Sequence[Tuple[str, Tensor]], cap: int, first_cap: int,
                  overlap: bool, find_unused: bool, as_view: bool) -> None:
         self.world = w
+        self.named = list(named_params)
         self.buckets = make_buckets(named_params, cap, first_cap)
         self.where: Dict[int, Tuple[Bucket, int, int]] = {}  # id(parameter) -> (bucket, index in it, slot)
         for b in self.buckets:
@@ -76,7 +77,8 @@ class Reducer:
         self.next = 0  # the next bucket to send
         self.ready = 0  # buckets whose gradients have all arrived
         self.used: Optional[np.ndarray] = None
-        self.handles = [p.register_post_accumulate_grad_hook(self._on_grad) for _, p in named_params]
+        for _, p in self.named:
+            p.register_post_accumulate_grad_hook(self._on_grad)
 
     def prepare_for_backward(self, outputs: Any = None) -> None:
         """Expect one gradient per parameter in the coming backward (find_unused: parameters the outputs do
@@ -99,7 +101,7 @@ class Reducer:
     def _check_finished(self) -> None:
         if not (self.expecting and self.arrived):
             return
-        missing = [b.names[i] for b in self.buckets for i, p in enumerate(b.params) if id(p) not in self.arrived]
+        missing = [n for n, p in self.named if id(p) not in self.arrived]
         self.expecting = False
         raise RuntimeError(
             "Expected to have finished reduction in the prior iteration before starting a new one. This error "
@@ -167,10 +169,6 @@ class Reducer:
                     p.grad._data[...] = view
         self.expecting = False
         self.used = None
-
-    def remove(self) -> None:
-        for h in self.handles:
-            h.remove()
 
 
 def _leaves_reached(outputs: Any) -> set:

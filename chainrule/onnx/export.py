@@ -11,7 +11,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import layers, ops, recurrent  # noqa: F401  (they register their converters)
-from .graph import CONVERTERS, Dim, Graph, Node
+from .graph import CONVERTERS, Dim, Graph, Node, varies
 from .trace import ExportError, Trace, check_same_program, record
 
 DEFAULT_OPSET = 17
@@ -61,11 +61,13 @@ def export(model: Callable, args: Any = (), f: Union[str, os.PathLike, io.IOBase
     in_names = _input_names(model, input_names, len(examples))
     dims = _dims(dynamic_axes, in_names, examples)
     with _mode(model, training):
-        first = _record(call, examples, "the example input")
-        second = _record(call, _another_input(examples, dims), "a second input (other values" +
-                         (", other sizes along the dynamic axes)" if dims else ")"))
-    check_same_program(first, second, "another input")
-    graph = Graph(first, second, opset, in_names, dims, _parameter_names(model))
+        traces = [_record(call, examples, "the example input")]
+        for run in (1, 2):
+            what = "another input (other values" + (", other sizes along the dynamic axes)" if dims else ")")
+            traces.append(_record(call, _another_input(examples, dims, run), what))
+            check_same_program(traces[0], traces[-1], what)
+    first = traces[0]
+    graph = Graph(traces, opset, in_names, dims, _parameter_names(model))
     _convert(graph)
     out_names = _output_names(output_names, len(first.outputs))
     _check_axes_names(dynamic_axes, in_names, out_names)
@@ -142,10 +144,10 @@ def _axes_of(spec: Union[Mapping[int, str], Sequence[int]], name: str) -> Dict[i
 
 
 def _dims(dynamic_axes: Optional[Mapping], in_names: List[str], examples: List[np.ndarray]) -> List[Dim]:
-    """The dynamic axes of the inputs. For the second trace each named dimension gets its own size change
-    (+1, +2, ...); axes given the same name are one dimension and change together."""
+    """The dynamic axes of the inputs. In the other traces, the k-th named dimension grows by k and by 3k
+    (so no two dimensions change alike); axes given the same name are one dimension and change together."""
     dims: List[Dim] = []
-    changes: Dict[str, Tuple[int, int]] = {}
+    changes: Dict[str, Tuple[int, ...]] = {}
     for k, name in enumerate(in_names):
         if not dynamic_axes or name not in dynamic_axes:
             continue
@@ -154,7 +156,8 @@ def _dims(dynamic_axes: Optional[Mapping], in_names: List[str], examples: List[n
             if not -ndim <= axis < ndim:
                 raise ValueError(f"dynamic_axes: input {name!r} has {ndim} dimensions, no axis {axis}")
             size = examples[k].shape[axis]
-            sizes = changes.setdefault(dim_name, (size, size + len(changes) + 1))
+            k = len(changes) + 1
+            sizes = changes.setdefault(dim_name, (size, size + k, size + 3 * k))
             if sizes[0] != size:
                 raise ValueError(f"dynamic_axes: dimension {dim_name!r} has size {sizes[0]} in one input and "
                                  f"{size} in input {name!r} (axis {axis})")
@@ -169,16 +172,16 @@ def _check_axes_names(dynamic_axes: Optional[Mapping], in_names: List[str], out_
                          f"{out_names}")
 
 
-def _another_input(examples: List[np.ndarray], dims: List[Dim]) -> List[np.ndarray]:
-    """Inputs with other values (the example's values in reverse order, so in the same range) and, along
-    the dynamic axes, other sizes."""
+def _another_input(examples: List[np.ndarray], dims: List[Dim], run: int) -> List[np.ndarray]:
+    """Inputs for trace number `run`: other values (the example's, reordered, so in the same range) and,
+    along the dynamic axes, other sizes."""
     out = []
     for k, a in enumerate(examples):
         shape = list(a.shape)
         for d in dims:
             if d.input == k:
-                shape[d.axis] = d.sizes[1]
-        flat = a.reshape(-1)[::-1]
+                shape[d.axis] = d.sizes[run]
+        flat = a.reshape(-1)[::-1] if run == 1 else np.roll(a.reshape(-1), a.size // 2 + 1)
         out.append(np.resize(flat, shape).astype(a.dtype) if flat.size else np.zeros(shape, a.dtype))
     return out
 
@@ -265,16 +268,17 @@ def _model(g: Graph, out_names: List[str], dynamic_axes: Mapping, keep_inputs: b
     produced = {o for node in g.nodes for o in node.output}
     renames: Dict[str, str] = {}
     outputs = []
-    for k, (name, src_a, src_b) in enumerate(zip(out_names, g.a.outputs, g.b.outputs)):
-        value = g.value(src_a, src_b, f"output {k} ({name!r})")
+    for k, name in enumerate(out_names):
+        sources = [t.outputs[k] for t in g.traces]
+        value = g.value(sources, f"output {k} ({name!r})")
         if value in produced and value not in renames and value not in g.input_names:
             renames[value] = name
         else:
             g.nodes.append(helper.make_node("Identity", [value], [name], name=g.fresh(f"/Identity_{name}")))
-        arr_a, arr_b = g.a.array(src_a), g.b.array(src_b)
+        arrays = [t.array(src) for t, src in zip(g.traces, sources)]
         named = _axes_of(dynamic_axes.get(name, {}), name)
-        shape = [_dim_label(g, axis, a, b, named, name) for axis, (a, b) in enumerate(zip(arr_a.shape, arr_b.shape))]
-        outputs.append(helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(arr_a.dtype), shape))
+        shape = [_dim_label(g, axis, runs, named, name) for axis, runs in enumerate(zip(*(a.shape for a in arrays)))]
+        outputs.append(helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(arrays[0].dtype), shape))
     for node in g.nodes:
         for field in (node.input, node.output):
             for i, v in enumerate(field):
@@ -296,13 +300,13 @@ def _model(g: Graph, out_names: List[str], dynamic_axes: Mapping, keep_inputs: b
                              ir_version=helper.find_min_ir_version_for(opsets))
 
 
-def _dim_label(g: Graph, axis: int, a: int, b: int, named: Dict[int, str], output: str) -> Any:
+def _dim_label(g: Graph, axis: int, runs: tuple, named: Dict[int, str], output: str) -> Any:
     """An output dimension: its size, or the name of the dynamic axis it follows."""
     if axis in named:
         return named[axis]
-    if a == b:
-        return int(a)
-    dim = next((d for d in g.dims if d.sizes == (a, b)), None)
+    if not varies(runs):
+        return int(runs[0])
+    dim = next((d for d in g.dims if d.sizes == tuple(runs)), None)
     return dim.name if dim is not None else f"{output}_dim_{axis}"
 
 
@@ -316,8 +320,9 @@ def _check(proto: Any, g: Graph) -> None:
     for key, name in g.values.items():
         if key[0] != "call" or name not in found:
             continue
-        call, call_b = g.a.calls[key[1]], g.b.calls[key[1]]
-        arr, arr_b = call.outputs[key[2]]._data, call_b.outputs[key[2]]._data
+        call = g.a.calls[key[1]]
+        arr = call.outputs[key[2]]._data
+        runs = list(zip(*(t.calls[key[1]].outputs[key[2]]._data.shape for t in g.traces)))
         t = found[name]
         want = g.helper.np_dtype_to_tensor_dtype(arr.dtype)
         if t.elem_type and t.elem_type != want:
@@ -325,7 +330,7 @@ def _check(proto: Any, g: Graph) -> None:
                               f"{t.elem_type}, chainrule computes {arr.dtype}")
         if t.HasField("shape"):
             dims = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
-            expected = [a if a == b else None for a, b in zip(arr.shape, arr_b.shape)]
+            expected = [None if varies(r) else r[0] for r in runs]
             if len(dims) != len(expected) or any(d is not None and e is not None and d != e
                                                  for d, e in zip(dims, expected)):
                 raise ExportError(f"internal error: the ONNX conversion of {call.op} gives shape {dims}, "

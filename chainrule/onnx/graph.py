@@ -1,15 +1,17 @@
-"""Building the ONNX graph from two traces of the same forward pass.
+"""Building the ONNX graph from several traces of the same forward pass.
 
-The model is traced twice: with the example input, and with another input
-whose values differ and whose dynamic axes have other sizes. Whatever is the
-same in both traces is a constant of the exported graph; whatever differs must
-come from the input through recorded operations, or from the sizes of the
+The model is traced three times: with the example input, then with inputs
+whose values differ and whose dynamic axes have two other sizes. Whatever is
+the same in every trace is a constant of the exported graph; whatever differs
+must come from the input through recorded operations, or from the sizes of the
 dynamic axes, which the graph reads from its inputs at run time (`Graph.sizes`).
 Anything else that differs (a value computed outside chainrule's operations,
 a random draw in forward) fails the export, naming the operation.
 
+A size is given as `runs`: its value in each trace, the example's first.
+
 `Node` is what a converter sees of one operation: its inputs as ONNX value
-names, its other arguments (checked to be the same in both traces), shapes.
+names, its other arguments (checked to be the same in every trace), shapes.
 Converters register with `@converts(FunctionClass, ...)`.
 """
 from __future__ import annotations
@@ -36,21 +38,21 @@ def converts(*classes: type) -> Callable:
 
 
 class Dim:
-    """A dynamic axis of a graph input: its sizes in the two traces, where it is read from, and its name."""
+    """A dynamic axis of a graph input: its size in each trace, where it is read from, and its name."""
     __slots__ = ("input", "axis", "sizes", "name")
 
-    def __init__(self, input: int, axis: int, sizes: Tuple[int, int], name: str) -> None:
+    def __init__(self, input: int, axis: int, sizes: Tuple[int, ...], name: str) -> None:
         self.input, self.axis, self.sizes, self.name = input, axis, sizes, name
 
 
 class Graph:
     """The ONNX nodes and initializers made so far, and the names of the traced values."""
 
-    def __init__(self, a: Trace, b: Trace, opset: int, input_names: Sequence[str], dims: Sequence[Dim],
+    def __init__(self, traces: Sequence[Trace], opset: int, input_names: Sequence[str], dims: Sequence[Dim],
                  names: Dict[int, str]) -> None:
         from onnx import helper, numpy_helper
         self.helper, self.numpy_helper = helper, numpy_helper
-        self.a, self.b, self.opset = a, b, opset
+        self.traces, self.a, self.opset = list(traces), traces[0], opset
         self.input_names, self.dims = list(input_names), list(dims)
         self.param_names = names  # id(array) -> parameter or buffer name
         self.nodes: list = []
@@ -82,7 +84,7 @@ class Graph:
     def const(self, value: np.ndarray, hint: str = "onnx::Constant") -> str:
         """An initializer holding `value` (a copy is not made: the value must not change)."""
         name = self.fresh(hint)
-        self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(value), name))
+        self.initializers.append(self.numpy_helper.from_array(np.require(value, requirements="C"), name))
         return name
 
     def ints(self, values: Sequence[int]) -> str:
@@ -121,27 +123,27 @@ class Graph:
         return self.op("Slice", inputs + ([self.ints(steps)] if steps is not None else []))
 
     # -- sizes that depend on the dynamic axes ---------------------------------------------
-    def sizes(self, pairs: Sequence[Tuple[int, int]], who: str, infer: bool = True) -> str:
-        """A 1-D int64 tensor of sizes, given each size in the two traces. With `infer`, a single size that
-        differs becomes -1; otherwise differing sizes are read at run time from the graph input axis whose
-        size they are, and one left over becomes -1 when `infer`."""
+    def sizes(self, entries: Sequence[Sequence[int]], who: str, infer: bool = True) -> str:
+        """A 1-D int64 tensor of sizes, given each size's runs. With `infer`, a single size that varies
+        becomes -1; otherwise varying sizes are read at run time from the graph input axis whose size they
+        are, and one left over becomes -1 when `infer`."""
         pieces: List[str] = []
         static: List[int] = []
         inferred = False
-        if infer and sum(int(a) != int(b) for a, b in pairs) == 1:
-            return self.ints([a if a == b else -1 for a, b in pairs])
-        for pair in pairs:
-            pair = (int(pair[0]), int(pair[1]))
-            if pair[0] == pair[1]:
-                static.append(pair[0])
+        entries = [tuple(int(v) for v in runs) for runs in entries]
+        if infer and sum(len(set(runs)) > 1 for runs in entries) == 1:
+            return self.ints([runs[0] if len(set(runs)) == 1 else -1 for runs in entries])
+        for runs in entries:
+            if len(set(runs)) == 1:
+                static.append(runs[0])
                 continue
-            dim = next((d for d in self.dims if d.sizes == pair), None)
+            dim = next((d for d in self.dims if d.sizes == runs), None)
             if dim is None and infer and not inferred:
                 inferred = True
                 static.append(-1)
                 continue
             if dim is None:
-                raise ExportError(f"{who}: a size ({pair[0]} for the example input) depends on the dynamic "
+                raise ExportError(f"{who}: a size ({runs[0]} for the example input) depends on the dynamic "
                                   f"axes in a way the exported graph cannot compute (more than one size that "
                                   f"is not just a dynamic axis)")
             if static:
@@ -160,8 +162,10 @@ class Graph:
         return self._dim_values[key]
 
     # -- traced values -----------------------------------------------------------------------
-    def value(self, src_a: tuple, src_b: tuple, who: str) -> str:
-        """The ONNX name of a traced value (a constant becomes an initializer on first use)."""
+    def value(self, sources: Sequence[tuple], who: str) -> str:
+        """The ONNX name of a traced value, given its source in each trace (a constant becomes an
+        initializer on first use)."""
+        src_a = sources[0]
         if src_a[0] == "call" and src_a[1] not in self.folded:
             name = self.values.get(src_a)
             if name is None:
@@ -170,32 +174,34 @@ class Graph:
             return name
         if src_a[0] == "input":
             return self.values[src_a]
-        return self.constant(self.a.array(src_a), self.b.array(src_b), who)
+        return self.constant([t.array(s) for t, s in zip(self.traces, sources)], who)
 
-    def constant(self, va: np.ndarray, vb: np.ndarray, who: str) -> str:
-        """An initializer for a constant seen as `va` and `vb` in the two traces; if only its shape
-        follows the dynamic axes and it holds one repeated value, a ConstantOfShape."""
+    def constant(self, values: Sequence[np.ndarray], who: str) -> str:
+        """An initializer for a constant, given its value in each trace; if only its shape follows the
+        dynamic axes and it holds one repeated value, a ConstantOfShape."""
+        va = values[0]
         key = id(va)
         if key in self._consts:
             return self._consts[key]
-        if not same(va, vb):
-            name = self._filled(va, vb, who)
+        if not all(same(va, v) for v in values[1:]):
+            name = self._filled(values, who)
         else:
             name = self.const(va, self.param_name(va))
         self._consts[key] = name
         return name
 
-    def _filled(self, va: np.ndarray, vb: np.ndarray, who: str) -> str:
-        uniform = va.size and vb.size and va.dtype == vb.dtype and va.ndim == vb.ndim
+    def _filled(self, values: Sequence[np.ndarray], who: str) -> str:
+        va = values[0]
+        uniform = all(v.size and v.dtype == va.dtype and v.ndim == va.ndim for v in values)
         if uniform:
             first = va.reshape(-1)[0]
-            uniform = bool((va == first).all() and (vb == first).all())
+            uniform = all(bool((v == first).all()) for v in values)
         if not uniform:
             raise ExportError(
                 f"{who} uses a value that is not the same from one input to another, yet was not computed "
                 f"by chainrule operations from the input (e.g. argmax, comparisons, .numpy(), .item(), or a "
                 f"random draw in forward); such values cannot be exported (example shape {va.shape})")
-        shape = self.sizes(list(zip(va.shape, vb.shape)), who, infer=False)
+        shape = self.sizes(list(zip(*(v.shape for v in values))), who, infer=False)
         fill = self.numpy_helper.from_array(np.array([first], dtype=va.dtype), "value")
         return self.op("ConstantOfShape", [shape], value=fill)
 
@@ -214,8 +220,8 @@ class Node:
     def __init__(self, graph: Graph, index: int) -> None:
         self.g = graph
         self.index = index
-        self.call: Call = graph.a.calls[index]
-        self.call_b: Call = graph.b.calls[index]
+        self.calls: List[Call] = [t.calls[index] for t in graph.traces]
+        self.call = self.calls[0]
         self.ctx = self.call.node
         self.op = self.call.op
 
@@ -226,14 +232,16 @@ class Node:
     def fail(self, why: str) -> ExportError:
         return ExportError(f"cannot export {self.op}: {why}")
 
+    def _values(self, i: int) -> List[np.ndarray]:
+        return [t.array(c.sources[i]) for t, c in zip(self.g.traces, self.calls)]
+
     def input(self, i: int) -> str:
         """ONNX name of tensor argument i ('' for None: an omitted optional input)."""
-        src = self.call.sources[i]
-        if src is None:
+        if self.call.sources[i] is None:
             if self.call.args[i] is None:
                 return ""
             raise self.fail(f"argument {i} is not a tensor")
-        return self.g.value(src, self.call_b.sources[i], f"{self.op} (argument {i})")
+        return self.g.value([c.sources[i] for c in self.calls], f"{self.op} (argument {i})")
 
     def is_const(self, i: int) -> bool:
         src = self.call.sources[i]
@@ -245,45 +253,36 @@ class Node:
             return None
         if not self.is_const(i):
             raise self.fail(f"argument {i} must be {what} (e.g. a parameter), but it is computed from the input")
-        va, vb = self.g.a.array(self.call.sources[i]), self.g.b.array(self.call_b.sources[i])
-        if not same(va, vb):
+        values = self._values(i)
+        if not all(same(values[0], v) for v in values[1:]):
             raise self.fail(f"argument {i} must be {what}, but it changes with the input")
-        return va
+        return values[0]
 
     def is_zeros(self, i: int) -> bool:
-        """Tensor argument i is a constant made of zeros in both traces (e.g. a default initial state)."""
-        if not self.is_const(i):
-            return False
-        va, vb = self.g.a.array(self.call.sources[i]), self.g.b.array(self.call_b.sources[i])
-        return not va.any() and not vb.any()
+        """Tensor argument i is a constant made of zeros in every trace (e.g. a default initial state)."""
+        return self.is_const(i) and not any(v.any() for v in self._values(i))
 
     def arg(self, i: int) -> Any:
-        """Non-tensor argument i, which must be the same in both traces."""
-        a, b = self.call.args[i], self.call_b.args[i]
-        if not same(a, b):
-            raise self.fail(f"its argument {i} ({_short(a)} for the example input, {_short(b)} for another) "
-                            f"depends on the input's size; only the dynamic axes listed in dynamic_axes may "
-                            f"change, and this operation needs that size fixed")
-        return a
+        """Non-tensor argument i, which must be the same in every trace."""
+        runs = self.arg_runs(i)
+        if not all(same(runs[0], r) for r in runs[1:]):
+            other = next(r for r in runs if not same(runs[0], r))
+            raise self.fail(f"its argument {i} ({_short(runs[0])} for the example input, {_short(other)} for "
+                            f"another) depends on the input's size; only the dynamic axes listed in "
+                            f"dynamic_axes may change, and this operation needs that size fixed")
+        return runs[0]
 
-    def arg_pair(self, i: int) -> Tuple[Any, Any]:
-        """Argument i in both traces (for sizes that may follow the dynamic axes)."""
-        return self.call.args[i], self.call_b.args[i]
+    def arg_runs(self, i: int) -> List[Any]:
+        """Argument i in each trace (for sizes that may follow the dynamic axes)."""
+        return [c.args[i] for c in self.calls]
 
     def shape(self, i: int) -> tuple:
         """Shape of tensor argument i for the example input."""
         return np.shape(self.g.a.array(self.call.sources[i]))
 
-    def shape_pairs(self, i: int) -> List[Tuple[int, int]]:
-        """(size in trace 1, size in trace 2) per axis of tensor argument i."""
-        return list(zip(self.shape(i), np.shape(self.g.b.array(self.call_b.sources[i]))))
-
-    def static_shape(self, i: int, what: str) -> tuple:
-        pairs = self.shape_pairs(i)
-        if any(a != b for a, b in pairs):
-            raise self.fail(f"{what} must not change with the dynamic axes (shape {self.shape(i)} for the "
-                            f"example input, {tuple(b for _, b in pairs)} for another)")
-        return self.shape(i)
+    def shape_runs(self, i: int) -> List[tuple]:
+        """Per axis of tensor argument i: its size in each trace."""
+        return list(zip(*(np.shape(v) for v in self._values(i))))
 
     def dtype(self, i: int) -> np.dtype:
         return self.g.a.array(self.call.sources[i]).dtype
@@ -291,8 +290,10 @@ class Node:
     def out_dtype(self, k: int = 0) -> np.dtype:
         return self.call.outputs[k]._data.dtype
 
-    def out_pairs(self, k: int = 0) -> List[Tuple[int, int]]:
-        return list(zip(self.call.outputs[k]._data.shape, self.call_b.outputs[k]._data.shape))
+
+def varies(runs: Sequence[Any]) -> bool:
+    """A size that is not the same in every trace."""
+    return any(r != runs[0] for r in runs[1:])
 
 
 def _short(value: Any) -> str:

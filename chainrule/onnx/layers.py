@@ -9,7 +9,7 @@ import numpy as np
 
 from ..nn.functional import activation, conv, normalization, pooling, sparse
 from ..nn.functional.linear import Linear
-from .graph import Node, converts
+from .graph import Node, converts, varies
 
 
 @converts(Linear)
@@ -38,15 +38,13 @@ def conv2d(n: Node) -> List[str]:
 def conv_transpose2d(n: Node) -> List[str]:
     """ONNX's output size (in-1)·s + output_padding + d(k-1) + 1 - pads: output_padding makes up the rest."""
     geo = n.arg(3)
-    out_a, out_b = n.arg_pair(4)
-    if tuple(out_a[2:]) != tuple(out_b[2:]):
-        raise n.fail("the output size must not change with the dynamic axes")
-    if any(a != b for a, b in n.shape_pairs(0)[2:]):
-        raise n.fail("the spatial size of its input must not change with the dynamic axes")
-    size = n.shape(0)[2:]
+    out_runs = [tuple(out[2:]) for out in n.arg_runs(4)]
+    if varies(out_runs) or any(varies(runs) for runs in n.shape_runs(0)[2:]):
+        raise n.fail("the spatial size of its input and output must not change with the dynamic axes")
+    size, out_size = n.shape(0)[2:], out_runs[0]
     kernel = n.shape(1)[2:]
     extra = [o - ((i - 1) * s - (p0 + p1) + d * (k - 1) + 1)
-             for o, i, s, (p0, p1), d, k in zip(out_a[2:], size, geo.stride, geo.padding, geo.dilation, kernel)]
+             for o, i, s, (p0, p1), d, k in zip(out_size, size, geo.stride, geo.padding, geo.dilation, kernel)]
     inputs = [n.input(0), n.input(1)] + ([n.input(2)] if n.call.args[2] is not None else [])
     return [n.g.op("ConvTranspose", inputs, kernel_shape=list(kernel), group=geo.groups,
                    output_padding=extra if any(extra) else None, **_geometry(geo))]

@@ -11,7 +11,8 @@ from typing import Any, List, Sequence
 import numpy as np
 
 from ..ops import activation as F, arithmetic as A, elementwise as E, indexing as I, reduction as R, shape as S
-from .graph import INT64_MAX, INT64_MIN, Node, converts
+from .graph import INT64_MAX, INT64_MIN, Node, converts, varies
+from .trace import same
 
 
 def _inputs(n: Node, count: int) -> List[str]:
@@ -152,10 +153,10 @@ def cast(n: Node) -> List[str]:
 
 @converts(S.Reshape, S.View)
 def reshape(n: Node) -> List[str]:
-    a, b = n.arg_pair(1)
-    if 0 in a:
+    runs = n.arg_runs(1)
+    if 0 in runs[0]:
         raise n.fail("reshaping to a shape with a zero size (an empty tensor)")
-    return [n.g.op("Reshape", [n.input(0), n.g.sizes(list(zip(a, b)), n.op)])]
+    return [n.g.op("Reshape", [n.input(0), n.g.sizes(list(zip(*runs)), n.op)])]
 
 
 @converts(S.Permute)
@@ -165,8 +166,7 @@ def permute(n: Node) -> List[str]:
 
 @converts(S.Expand)
 def expand(n: Node) -> List[str]:
-    a, b = n.arg_pair(1)
-    return [n.g.op("Expand", [n.input(0), n.g.sizes(list(zip(a, b)), n.op, infer=False)])]
+    return [n.g.op("Expand", [n.input(0), n.g.sizes(list(zip(*n.arg_runs(1))), n.op, infer=False)])]
 
 
 @converts(S.Repeat)
@@ -188,11 +188,13 @@ def flip(n: Node) -> List[str]:
 @converts(S.Roll)
 def roll(n: Node) -> List[str]:
     shifts, dims = n.arg(1), n.arg(2)
-    shape = n.static_shape(0, "the rolled tensor's shape")
     if dims is None:
         dims, shifts = (0,), (shifts,)
     elif not isinstance(dims, tuple):
         dims, shifts = (dims,), (shifts,)
+    runs, shape = n.shape_runs(0), n.shape(0)
+    if any(varies(runs[d]) for d in dims):
+        raise n.fail("rolling along an axis whose size changes with the dynamic axes")
     y = n.input(0)
     for s, d in zip(shifts, dims):
         size = shape[d]
@@ -320,22 +322,59 @@ def _slice_bounds(s: slice) -> tuple:
     return (INT64_MAX if s.start is None else int(s.start)), (INT64_MIN if s.stop is None else int(s.stop)), step
 
 
+def _expand_ellipsis(index: Any, ndim: int) -> list:
+    items = list(index) if isinstance(index, tuple) else [index]
+    k = next((k for k, i in enumerate(items) if i is Ellipsis), None)
+    if k is not None:
+        consumed = sum(1 for i in items if i is not None and i is not Ellipsis)
+        items[k:k + 1] = [slice(None)] * (ndim - consumed)
+    return items
+
+
+def _end_relative(bounds: Sequence[Any], sizes: Sequence[int], is_stop: bool) -> Any:
+    """A slice bound, given in each trace: the same, or the same distance from the end of an axis whose
+    size changed (then a negative bound, or None for a stop at the very end); else ValueError."""
+    if not varies(bounds):
+        return bounds[0]
+    if any(b is None for b in bounds) or varies([b - n for b, n in zip(bounds, sizes)]) \
+            or (bounds[0] == sizes[0] and not is_stop):
+        raise ValueError
+    return (bounds[0] - sizes[0]) or None
+
+
+def _index_items(n: Node) -> list:
+    """The index of x[index] as a list of items, one per input axis (Ellipsis expanded), with slice bounds
+    that follow a dynamic axis written relative to its end."""
+    sizes = n.shape_runs(0)
+    runs = [_expand_ellipsis(i, len(sizes)) for i in n.arg_runs(1)]
+    if varies([len(r) for r in runs]):
+        n.arg(1)  # raises, naming the differing index
+    items, axis = [], 0
+    for seen in zip(*runs):
+        x = seen[0]
+        if all(isinstance(y, slice) for y in seen) and axis < len(sizes):
+            try:
+                x = slice(*(_end_relative([getattr(y, part) for y in seen], sizes[axis], part == "stop")
+                            for part in ("start", "stop", "step")))
+            except ValueError:
+                n.arg(1)
+        elif not all(y is x or same(x, y) for y in seen[1:]):
+            n.arg(1)
+        items.append(x)
+        axis += x is not None
+    return items
+
+
 @converts(I.GetItem)
 def getitem(n: Node) -> List[str]:
     """x[index] with ints, slices, None, ... and at most one integer array: Slice, then Gather per int or
     array (from the last axis back, so earlier axes keep their numbers), then Unsqueeze for None."""
-    index = n.arg(1)
-    items = list(index) if isinstance(index, tuple) else [index]
+    items = _index_items(n)
     arrays = [i for i in items if isinstance(i, np.ndarray)]
     if any(a.dtype == np.bool_ for a in arrays):
         raise n.fail("indexing with a boolean mask gives a shape that depends on the values")
     if len(arrays) > 1 or (arrays and any(i is None or isinstance(i, (int, np.integer)) for i in items)):
         raise n.fail("indexing with an integer array together with other arrays, ints or None")
-    ndim = len(n.shape(0))
-    consumed = sum(1 for i in items if i is not None and i is not Ellipsis)
-    k = next((k for k, i in enumerate(items) if i is Ellipsis), None)
-    if k is not None:
-        items[k:k + 1] = [slice(None)] * (ndim - consumed)
     slices, picks, new_axes = [], [], []
     axis = out_axis = 0
     for item in items:

@@ -28,16 +28,16 @@ def _reorder(w: Optional[np.ndarray], order: Sequence[int]) -> Optional[np.ndarr
 
 
 def _steps(n: Node, i: int) -> tuple:
-    """(length, batch) pairs over the two traces, and the direction, from the step schedule argument."""
-    found = []
-    for steps in n.arg_pair(i):
+    """The sequence length and batch size in each trace, and the direction, from the step schedule argument."""
+    lengths, batches = [], []
+    for steps in n.arg_runs(i):
         sizes = {b for _, b in steps}
         if len(sizes) != 1:
             raise n.fail("sequences of different lengths (a PackedSequence) cannot be exported; "
                          "export the model on a padded batch")
-        found.append((len(steps), sizes.pop(), steps[0][0].start != 0))
-    (la, na, reverse), (lb, nb, _) = found
-    return (la, lb), (na, nb), reverse
+        lengths.append(len(steps))
+        batches.append(sizes.pop())
+    return lengths, batches, n.call.args[i][0][0].start != 0
 
 
 def _recurrent(n: Node, kind: str, x: int, states: Sequence[int], weights: Sequence[int], **attrs) -> List[str]:
@@ -49,7 +49,7 @@ def _recurrent(n: Node, kind: str, x: int, states: Sequence[int], weights: Seque
     order = _ORDER[kind]
     w_ih, w_hh, b_ih, b_hh = (n.const(i, "a parameter") for i in weights)
     hidden = w_hh.shape[1]
-    inputs = [g.op("Reshape", [n.input(x), g.sizes([length, batch, (features, features)], n.op)]),
+    inputs = [g.op("Reshape", [n.input(x), g.sizes([length, batch, (features,) * len(length)], n.op)]),
               g.const(_reorder(w_ih, order)[None], "W"), g.const(_reorder(w_hh, order)[None], "R")]
     if b_ih is not None:
         bias = np.concatenate([_reorder(b_ih, order), _reorder(b_hh, order)])[None]
@@ -63,7 +63,8 @@ def _recurrent(n: Node, kind: str, x: int, states: Sequence[int], weights: Seque
         inputs.pop()
     outs = g.op(kind, inputs, outputs=1 + len(states), hidden_size=int(hidden),
                 direction="reverse" if reverse else "forward", **attrs)
-    y = g.op("Reshape", [outs[0], g.sizes([(length[0] * batch[0], length[1] * batch[1]), (hidden, hidden)], n.op)])
+    rows = [steps * b for steps, b in zip(length, batch)]
+    y = g.op("Reshape", [outs[0], g.sizes([rows, (hidden,) * len(rows)], n.op)])
     return [y] + [g.squeeze(s, [0]) for s in outs[1:]]
 
 

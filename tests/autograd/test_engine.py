@@ -1,4 +1,6 @@
 """The backward engine: accumulation, explicit gradients, retain_graph, grad(), grad mode, hooks."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -31,6 +33,15 @@ def test_accumulation_does_not_alias_between_leaves():
     (a + b).sum().backward()
     a.grad.add_(10.0)
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+
+
+def test_the_callers_gradient_is_never_modified_by_accumulation():
+    x = leaf([1.0, 2.0])
+    v = cr.tensor([1.0, 1.0])
+    (x + 0.0).backward(v)  # Add passes v itself down to x
+    (x + 0.0).backward(v)
+    np.testing.assert_array_equal(v.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
 
 
 def test_backward_with_explicit_gradient_for_non_scalar_output():
@@ -108,6 +119,33 @@ def test_grad_mode_context_managers_and_decorators():
     with cr.set_grad_enabled(False):
         assert not (x * 2).requires_grad
     assert cr.is_grad_enabled()
+
+
+def test_grad_mode_decorators_without_parentheses():
+    x = leaf([1.0])
+
+    @cr.no_grad
+    def frozen(t):
+        return t * 2
+
+    @cr.inference_mode
+    def inferred(t):
+        return t * 2
+
+    assert not frozen(x).requires_grad and not inferred(x).requires_grad
+    with cr.inference_mode(False):
+        assert (x * 2).requires_grad
+
+
+def test_grad_mode_is_per_thread():
+    x = leaf([1.0])
+    seen = []
+    with cr.no_grad():
+        worker = threading.Thread(target=lambda: seen.append((x * 2).requires_grad))
+        worker.start()
+        worker.join()
+        assert not (x * 2).requires_grad
+    assert seen == [True]  # a new thread starts with recording on, whatever another thread does
 
 
 def test_grad_mode_is_restored_after_an_exception():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from chainrule.distributed.comm import LAUNCHER_VARIABLES
-from tests.distributed.launch import MISSING, mpirun
+from tests.distributed.run_mpi import MISSING, mpirun
 
 
 class Run:

@@ -2,7 +2,7 @@
 naming the rank; a checkpoint written by rank 0 resumes the distributed run exactly."""
 import numpy as np
 
-from tests.distributed.launch import mpirun, requires_mpi
+from tests.distributed.run_mpi import mpirun, requires_mpi
 
 pytestmark = requires_mpi
 PROMPT = 30  # seconds: well under any hang, well over starting MPI on a loaded machine

@@ -9,7 +9,7 @@ import pytest
 from chainrule.distributed import DistributedSampler
 from tests.conftest import requires_torch
 from tests.distributed import cases
-from tests.distributed.launch import requires_mpi
+from tests.distributed.run_mpi import requires_mpi
 
 pytestmark = requires_mpi
 WORLDS = [2, 3]
@@ -112,3 +112,15 @@ def test_fit_trains_in_step_and_only_rank_zero_logs_and_saves(trained, world):
         for other in final[1:]:
             np.testing.assert_array_equal(other[key], value)
     assert not np.allclose(final[0]["module.0.weight"], cases.make_model("mlp", seed=1)[0].weight.detach().numpy())
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_every_rank_raises_the_same_clear_error(trained, world):
+    for rank in range(world):
+        errors = trained(world).reports[rank]["errors"]
+        assert errors["different_models"] == (
+            "DistributedDataParallel expects the same model on every rank, but the parameters (name, shape, dtype) "
+            "differ: ('weight', (2, 3), 'float32') on rank 0 against ('weight', (3, 3), 'float32') on rank 1")
+        assert errors["unused_parameters"].startswith("Expected to have finished reduction in the prior iteration")
+        assert "not used in producing loss: b.weight, b.bias, c.weight, c.bias. You can enable" in \
+            errors["unused_parameters"]

@@ -57,6 +57,25 @@ def sampler_indices():
     return epochs
 
 
+def errors(rank):
+    """The messages of the errors every rank must raise together (so the job can go on)."""
+    from chainrule import nn
+    from chainrule.nn.parallel import DistributedDataParallel
+    out = {}
+    try:
+        DistributedDataParallel(nn.Linear(3, 2 + rank))
+    except RuntimeError as e:
+        out["different_models"] = str(e)
+    ddp = DistributedDataParallel(cases.make_model("heads", seed=0))
+    x = cr.tensor(cases.batch(0)[0])
+    ddp(x, False, False).sum().backward()  # heads b and c get no gradient
+    try:
+        ddp(x, False, False)
+    except RuntimeError as e:
+        out["unused_parameters"] = str(e)
+    return out
+
+
 def main(outdir):
     dist.init_process_group(timeout=60)
     rank, world = dist.get_rank(), dist.get_world_size()
@@ -71,7 +90,7 @@ def main(outdir):
     for key, value in model.state_dict().items():
         arrays["fit/" + key] = value.numpy()
     report = {"rank": rank, "world": world, "rank_from_group": dist.get_rank(), "collectives": collectives(rank, world),
-              "sampler": sampler_indices(), "fit_saves": saves, "fit_history": list(history)}
+              "sampler": sampler_indices(), "errors": errors(rank), "fit_saves": saves, "fit_history": list(history)}
     np.savez(os.path.join(outdir, f"rank{rank}.npz"), **arrays)
     with open(os.path.join(outdir, f"rank{rank}.json"), "w") as f:
         json.dump(report, f)

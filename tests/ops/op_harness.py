@@ -7,6 +7,7 @@ inputs; values are drawn from the spec's domain, the same for both libraries.
 """
 from __future__ import annotations
 
+import functools
 import types
 import zlib
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ def case_arrays(spec: OpSpec, shapes: tuple) -> list:
     return [draw(d, s, rng) for d, s in zip(domains, shapes)]
 
 
+@functools.lru_cache(maxsize=None)
 def torch_lib() -> Any:
     """torch with torch.nn.functional's names (gelu, pad, ...) on top, as chainrule exposes them."""
     lib = types.SimpleNamespace(**{k: getattr(torch, k) for k in dir(torch) if not k.startswith("__")})

@@ -1,24 +1,27 @@
 """Convolutions (conv1d, conv2d, conv_transpose1d, conv_transpose2d) as one large matrix product.
 
 im2col copies every receptive field of the (padded) input into a column
-buffer of shape (N, groups, C/groups·kh·kw, OH·OW), so that the convolution
-is ONE batched matrix product with the weight viewed as (groups, O/groups,
-C/groups·kh·kw). Backward:
+matrix, kernel-major: (C·kh·kw, N·OH·OW), one column per output pixel of
+the whole batch (per group: (groups, C/groups·kh·kw, N·OH·OW)). Then each
+product is ONE matrix product per group, with gr = g as (O, N·OH·OW):
 
-    grad_weight = Σₙ g · colsᵀ                        one batched product, summed over the batch
-    grad_input  = col2im(Wᵀ · g)                       per kernel position (i, j): W[:, :, i, j]ᵀ · g,
-                                                       added into the input slice that position read
+    y           = W · cols                            W viewed as (O, C/groups·kh·kw)
+    grad_weight = gr · colsᵀ
+    grad_input  = col2im(Wᵀ · gr)                      adding each kernel position's rows back into the
+                                                       input slice that position read
 
-Loops run over the kh·kw kernel positions only, never over pixels, channels
-or the batch. A 1-D convolution is the 2-D one with height 1, and a
-transposed convolution is the input gradient of a convolution (and its
-backward is that convolution's forward and weight gradient).
+(one product rather than a batch of N small ones: fewer BLAS calls, each
+with its threads' hand-off, which matters most on a busy machine). Loops run
+over the kh·kw kernel positions only, never over pixels, channels or the
+batch. A 1-D convolution is the 2-D one with height 1; a transposed
+convolution is the input gradient of a convolution (and its backward that
+convolution's forward and weight gradient).
 
 Memory: the columns are kh·kw times the input, so they are not kept for
 backward; backward rebuilds them from the saved input (a copy costing a few
-percent of the step), and both passes take them from a small pool of scratch
-arrays, which also spares the page faults of a fresh multi-megabyte array on
-every call. Backward is NumPy-only (`once_differentiable`).
+percent of the step), and every scratch array comes from a small pool,
+which also spares the page faults of a fresh multi-megabyte array on every
+call. Backward is NumPy-only (`once_differentiable`).
 """
 from __future__ import annotations
 
@@ -84,71 +87,72 @@ def _padded(x: np.ndarray, padding: tuple) -> tuple:
 
 
 def im2col(x: np.ndarray, kernel: tuple, geo: Geometry) -> np.ndarray:
-    """Receptive fields of x (N, C, H, W) as columns (N, groups, C/groups·kh·kw, OH·OW), a workspace array."""
+    """Receptive fields of x (N, C, H, W) as columns (groups, C/groups·kh·kw, N·OH·OW), a workspace array."""
     xp, pooled = _padded(x, geo.padding)
     (kh, kw), (sh, sw), (dh, dw) = kernel, geo.stride, geo.dilation
     windows = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
     windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, OH, OW, kh, kw)
     n, c, oh, ow = windows.shape[:4]
     g = geo.groups
-    cols = workspace.take((n, g, c // g * kh * kw, oh * ow), x.dtype)
-    np.copyto(cols.reshape(n, c, kh, kw, oh, ow), windows.transpose(0, 1, 4, 5, 2, 3))
+    cols = workspace.take((g, c // g * kh * kw, n * oh * ow), x.dtype)
+    np.copyto(cols.reshape(c, kh, kw, n, oh, ow), windows.transpose(1, 4, 5, 0, 2, 3))
     if pooled:
         workspace.give(xp)
     return cols
 
 
-def conv_forward(x: np.ndarray, w: np.ndarray, geo: Geometry) -> np.ndarray:
-    """The convolution (cross-correlation) of x (N, C, H, W) with w (O, C/groups, kh, kw), no bias."""
+def rows(g: np.ndarray, groups: int) -> np.ndarray:
+    """An output gradient (N, O, OH, OW) as rows (groups, O/groups, N·OH·OW), a workspace array."""
+    n, o = g.shape[:2]
+    r = workspace.take((groups, o // groups, g[0, 0].size * n), g.dtype)
+    np.copyto(r.reshape((o, n) + g.shape[2:]), g.transpose(1, 0, 2, 3))
+    return r
+
+
+def conv_forward(x: np.ndarray, w: np.ndarray, bias: Optional[np.ndarray], geo: Geometry) -> np.ndarray:
+    """The convolution (cross-correlation) of x (N, C, H, W) with w (O, C/groups, kh, kw), plus bias."""
     o, cg, kh, kw = w.shape
     g = geo.groups
     cols = im2col(x, (kh, kw), geo)
-    n, _, k, l = cols.shape
-    out = np.matmul(w.reshape(g, o // g, k), cols)  # (N, G, O/G, L)
+    prod = workspace.take((g, o // g, cols.shape[2]), x.dtype)
+    np.matmul(w.reshape(g, o // g, -1), cols, out=prod)
     workspace.give(cols)
     (sh, sw), ((t, b), (lp, rp)), (dh, dw) = geo.stride, geo.padding, geo.dilation
-    return out.reshape(n, o, out_size(x.shape[2], kh, sh, t + b, dh), out_size(x.shape[3], kw, sw, lp + rp, dw))
+    oh, ow = out_size(x.shape[2], kh, sh, t + b, dh), out_size(x.shape[3], kw, sw, lp + rp, dw)
+    out = np.empty((x.shape[0], o, oh, ow), x.dtype)
+    by_sample = prod.reshape(o, -1, oh, ow).transpose(1, 0, 2, 3)
+    if bias is None:
+        np.copyto(out, by_sample)
+    else:  # back to (N, O, OH, OW) and the bias added, in one pass
+        np.add(by_sample, bias.reshape(-1, 1, 1), out=out)
+    workspace.give(prod)
+    return out
 
 
-def conv_weight_grad(g: np.ndarray, x: np.ndarray, w_shape: tuple, geo: Geometry) -> np.ndarray:
-    """d loss / d w = Σₙ g · colsᵀ, for output gradient g (N, O, OH, OW) of the convolution of x."""
-    o = w_shape[0]
-    groups = geo.groups
+def conv_weight_grad(gr: np.ndarray, x: np.ndarray, w_shape: tuple, geo: Geometry) -> np.ndarray:
+    """d loss / d w = gr · colsᵀ, for the output gradient as rows gr of the convolution of x."""
     cols = im2col(x, w_shape[2:], geo)
-    n, _, k, l = cols.shape
-    per_sample = workspace.take((n, groups, o // groups, k), g.dtype)
-    np.matmul(g.reshape(n, groups, o // groups, l), cols.swapaxes(-1, -2), out=per_sample)
+    gw = np.matmul(gr, cols.swapaxes(-1, -2)).reshape(w_shape)
     workspace.give(cols)
-    gw = per_sample.sum(axis=0).reshape(w_shape)
-    workspace.give(per_sample)
     return gw
 
 
-def conv_input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, geo: Geometry) -> np.ndarray:
-    """d loss / d x (shape x_shape) from output gradient g: col2im, one product per kernel position."""
+def conv_input_grad(gr: np.ndarray, w: np.ndarray, x_shape: tuple, out_hw: tuple, geo: Geometry) -> np.ndarray:
+    """d loss / d x (shape x_shape) from the output gradient as rows gr: col2im of Wᵀ · gr."""
     n, c, h, wd = x_shape
     o, cg, kh, kw = w.shape
-    groups = geo.groups
-    oh, ow = g.shape[2:]
+    oh, ow = out_hw
     (sh, sw), ((t, b), (lp, rp)), (dh, dw) = geo.stride, geo.padding, geo.dilation
-    dxp = np.zeros((n, c, h + t + b, wd + lp + rp), g.dtype)
-    # W[:, :, i, j]ᵀ for every kernel position, each contiguous (groups, C/groups, O/groups)
-    wt = np.ascontiguousarray(w.reshape(groups, o // groups, cg, kh * kw).transpose(3, 0, 2, 1))
-    gr = g.reshape(n, groups, o // groups, oh * ow)
-    part = workspace.take((n, groups, cg, oh * ow), g.dtype)
+    gcols = workspace.take((geo.groups, cg * kh * kw, gr.shape[2]), gr.dtype)
+    np.matmul(w.reshape(geo.groups, o // geo.groups, -1).swapaxes(-1, -2), gr, out=gcols)
+    by_position = gcols.reshape(c, kh, kw, n, oh, ow)
+    dxp = np.zeros((n, c, h + t + b, wd + lp + rp), gr.dtype)
     for i in range(kh):
         for j in range(kw):
-            np.matmul(wt[i * kw + j], gr, out=part)
             dxp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += \
-                part.reshape(n, c, oh, ow)
-    workspace.give(part)
+                by_position[:, i, j].transpose(1, 0, 2, 3)
+    workspace.give(gcols)
     return dxp[:, :, t:t + h, lp:lp + wd] if (t or b or lp or rp) else dxp
-
-
-def _add_bias(out: np.ndarray, bias: Optional[np.ndarray]) -> np.ndarray:
-    if bias is not None:
-        out += bias.reshape(-1, 1, 1)
-    return out
 
 
 class Conv2d(Function):
@@ -161,16 +165,19 @@ class Conv2d(Function):
         need = ctx.needs_input_grad
         if need:  # keep only what backward will use
             ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
-        return _add_bias(conv_forward(x, w, geo), bias)
+        return conv_forward(x, w, bias, geo)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        return (conv_input_grad(g, w, ctx.x_shape, ctx.geo) if need_x else None,
-                conv_weight_grad(g, x, ctx.w_shape, ctx.geo) if need_w else None,
-                g.sum(axis=(0, 2, 3)) if need_b else None, None)
+        gr = rows(g, ctx.geo.groups) if need_x or need_w else None
+        gx = conv_input_grad(gr, w, ctx.x_shape, g.shape[2:], ctx.geo) if need_x else None
+        gw = conv_weight_grad(gr, x, ctx.w_shape, ctx.geo) if need_w else None
+        if gr is not None:
+            workspace.give(gr)
+        return gx, gw, g.sum(axis=(0, 2, 3)) if need_b else None, None
 
 
 class ConvTranspose2d(Function):
@@ -186,15 +193,24 @@ class ConvTranspose2d(Function):
         need = ctx.needs_input_grad
         if need:
             ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
-        return _add_bias(np.ascontiguousarray(conv_input_grad(x, w, out_shape, geo)), bias)
+        xr = rows(x, geo.groups)
+        out = np.ascontiguousarray(conv_input_grad(xr, w, out_shape, x.shape[2:], geo))
+        workspace.give(xr)
+        if bias is not None:
+            out += bias.reshape(-1, 1, 1)
+        return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        return (conv_forward(g, w, ctx.geo) if need_x else None,
-                conv_weight_grad(x, g, ctx.w_shape, ctx.geo) if need_w else None,
+        gw = None
+        if need_w:
+            xr = rows(x, ctx.geo.groups)
+            gw = conv_weight_grad(xr, g, ctx.w_shape, ctx.geo)
+            workspace.give(xr)
+        return (conv_forward(g, w, None, ctx.geo) if need_x else None, gw,
                 g.sum(axis=(0, 2, 3)) if need_b else None, None, None)
 
 

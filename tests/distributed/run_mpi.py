@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from chainrule.distributed.launch import mpirun_command
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -27,26 +29,11 @@ MISSING = _missing()
 requires_mpi = pytest.mark.skipif(MISSING is not None, reason=f"MPI tests skipped: {MISSING}")
 
 
-def command(n):
-    """mpirun -n N with what Open MPI needs to start more processes than cores (as root if need be)."""
-    launcher = shutil.which("mpirun") or shutil.which("mpiexec")
-    version = subprocess.run([launcher, "--version"], capture_output=True, text=True).stdout
-    cmd = [launcher, "-n", str(n)]
-    if "Open MPI" in version or "OpenRTE" in version:
-        cmd += ["--oversubscribe", "--bind-to", "none"]
-    return cmd
-
-
-def environment():
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # Open MPI refuses root unless told twice
-        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    return env
-
-
 def mpirun(n, script, *args, timeout=120):
     """Run tests/distributed/<script> on n ranks; (completed process, seconds it took)."""
+    command = mpirun_command(n, allow_root=hasattr(os, "geteuid") and os.geteuid() == 0)
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
     started = time.monotonic()
-    done = subprocess.run(command(n) + [sys.executable, os.path.join(HERE, script), *map(str, args)],
-                          capture_output=True, text=True, env=environment(), cwd=ROOT, timeout=timeout)
+    done = subprocess.run(command + [sys.executable, os.path.join(HERE, script), *map(str, args)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
     return done, time.monotonic() - started
