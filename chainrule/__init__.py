@@ -13,9 +13,9 @@ from .ops import (abs, absolute, add, all, allclose, amax, amin, any, argmax, ar
                   relu, remainder, repeat, reshape, roll, round, rsqrt, scatter_add, sigmoid, sign, silu, sin,
                   softmax, softplus, split, sqrt, squeeze, stack, std, sub, subtract, sum, swapaxes, swapdims,
                   tan, tanh, transpose, true_divide, unbind, unflatten, unsqueeze, var, where)
-from .ops.creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
-                           linspace, logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint,
-                           randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from .ops.creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_dlpack, from_numpy, full,
+                           full_like, linspace, logspace, multinomial, normal, ones, ones_like, rand, rand_like,
+                           randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .ops.formatting import set_printoptions
 from .ops.random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Tensor

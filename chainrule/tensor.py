@@ -230,6 +230,15 @@ class Tensor:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
 
+    def __dlpack__(self, *, stream: Any = None, **kwargs: Any) -> Any:
+        """DLPack export: another library's from_dlpack(t) shares this tensor's memory (no copy)."""
+        if self.requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(stream=stream, **{k: v for k, v in kwargs.items() if v is not None})
+
+    def __dlpack_device__(self) -> tuple:
+        return self._data.__dlpack_device__()
+
     def item(self) -> Any:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
@@ -250,6 +259,29 @@ class Tensor:
         self.grad_fn = None
         self.requires_grad = False
         return self
+
+    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """A new tensor from data, with this tensor's dtype unless given."""
+        return Tensor(data, self._data.dtype if dtype is None else dtype, requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """Zeros of `size`, with this tensor's dtype unless given."""
+        return self.new_full(_shape_arg(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """Ones of `size`, with this tensor's dtype unless given."""
+        return self.new_full(_shape_arg(size), 1, dtype=dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """An uninitialized tensor of `size`, with this tensor's dtype unless given."""
+        t = Tensor._make(np.empty(_shape_arg(size), self._data.dtype if dtype is None else dtypes.as_dtype(dtype)))
+        return t.requires_grad_() if requires_grad else t
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """`fill_value` in `size`, with this tensor's dtype unless given."""
+        dtype = self._data.dtype if dtype is None else dtypes.as_dtype(dtype)
+        t = Tensor._make(np.full(tuple(size) if not isinstance(size, builtins.int) else (size,), fill_value, dtype))
+        return t.requires_grad_() if requires_grad else t
 
     def clone(self) -> "Tensor":
         """A copy in new memory; gradient flows back to the original."""

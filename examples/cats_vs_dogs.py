@@ -5,7 +5,7 @@ The data are the cat and dog photos of CIFAR-10 (32 x 32, RGB) in one folder per
 images are augmented (a random 32 x 32 crop of the image padded by 4 pixels, a random horizontal
 flip), inputs are standardized per channel with the training images' statistics, and the network
 is three blocks of 3x3 convolutions with batch normalization, ReLU and max-pooling, then dropout and
-a linear layer. SGD with momentum, weight decay and a cosine-decaying learning rate.
+a linear layer. Adam with a learning rate decaying along a cosine over the epochs.
 
 The end: the test accuracy, a picture of misclassified test images (needs matplotlib) and a model
 bundle that `chainrule predict <bundle> photo.jpg` runs on new photos.
@@ -46,12 +46,11 @@ def make_model() -> nn.Sequential:
                          nn.Flatten(), nn.Dropout(0.5), nn.Linear(128 * 4 * 4, 2))
 
 
-def balanced_subset(dataset: ImageFolder, limit: Optional[int], seed: int) -> Any:
-    """A random subset of `limit` samples (classes mixed, not the first folder only), or everything."""
-    if limit is None or limit >= len(dataset):
-        return dataset
-    order = np.random.default_rng(seed).permutation(len(dataset))[:limit]
-    return Subset(dataset, np.sort(order).tolist())
+def sample_indices(n: int, limit: Optional[int], seed: int) -> List[int]:
+    """All n indices, or `limit` of them drawn at random (so both classes appear, not the first folder only)."""
+    if limit is None or limit >= n:
+        return list(range(n))
+    return np.sort(np.random.default_rng(seed).permutation(n)[:limit]).tolist()
 
 
 def channel_stats(samples: Sequence[tuple]) -> tuple:
@@ -71,14 +70,15 @@ def predict(model: nn.Module, loader: DataLoader) -> tuple:
     return np.concatenate(probs), np.concatenate(targets)
 
 
-def picture_mistakes(test: Any, probs: np.ndarray, targets: np.ndarray, classes: List[str], path: str,
-                     count: int = 16) -> Optional[str]:
-    """The `count` most confidently misclassified test images, with what the model said."""
+def picture_mistakes(samples: Sequence[tuple], probs: np.ndarray, targets: np.ndarray, classes: List[str],
+                     path: str, count: int = 16) -> Optional[str]:
+    """The `count` most confidently misclassified images (`samples`: their (path, class) in order),
+    each titled with what the model said and what it is."""
     wrong = np.flatnonzero(probs.argmax(axis=1) != targets)
-    wrong = wrong[np.argsort(-probs[wrong].max(axis=1))][:count]
+    wrong = wrong[np.argsort(-probs[wrong].max(axis=1), kind="stable")][:count]
     if wrong.size == 0:
         return None
-    images = [load_image(test.samples[i][0]) for i in wrong]
+    images = [load_image(samples[i][0]) for i in wrong]
     titles = [f"{classes[int(probs[i].argmax())]} {probs[i].max():.0%}\n(is {classes[int(targets[i])]})"
               for i in wrong]
     cols = 8
@@ -87,48 +87,38 @@ def picture_mistakes(test: Any, probs: np.ndarray, targets: np.ndarray, classes:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-    p = parser(__doc__.splitlines()[0], epochs=30, lr=0.05, batch_size=64, dataset="cats-vs-dogs",
+    p = parser(__doc__.splitlines()[0], epochs=30, lr=1e-3, batch_size=64, dataset="cats-vs-dogs",
                out=os.path.join("runs", "cats_vs_dogs"))
     p.add_argument("--workers", type=int, default=2, help="threads preparing batches (default: %(default)s)")
     args = p.parse_args(argv)
     check_positive(args)
     cr.manual_seed(args.seed)
-    train_set = ImageFolder(os.path.join(args.data, "train"))
-    test = ImageFolder(os.path.join(args.data, "test"))
-    train_set = balanced_subset(train_set, args.limit, args.seed)
-    samples = [train_set.dataset.samples[i] for i in train_set.indices] if isinstance(train_set, Subset) \
-        else train_set.samples
-    mean, std = channel_stats(samples)
+    train_folder = ImageFolder(os.path.join(args.data, "train"))    # cat = 0, dog = 1 (sorted folder names)
+    test_folder = ImageFolder(os.path.join(args.data, "test"))
+    train_idx = sample_indices(len(train_folder), args.limit, args.seed)
+    test_idx = sample_indices(len(test_folder), args.test_limit, args.seed)
+    mean, std = channel_stats([train_folder.samples[i] for i in train_idx])
     normalize = [ToTensor(), Normalize(mean, std)]
-    (train_set.dataset if isinstance(train_set, Subset) else train_set).transform = \
-        Compose([RandomCrop(32, padding=4), RandomHorizontalFlip(), *normalize])
-    test.transform = Compose(normalize)
-    test_set = balanced_subset(test, args.test_limit, args.seed)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers)
-    test_loader = DataLoader(test_set, batch_size=500, num_workers=args.workers)
+    train_folder.transform = Compose([RandomCrop(32, padding=4), RandomHorizontalFlip(), *normalize])
+    test_folder.transform = Compose(normalize)
+    train_loader = DataLoader(Subset(train_folder, train_idx), batch_size=args.batch_size, shuffle=True,
+                              num_workers=args.workers)
+    test_loader = DataLoader(Subset(test_folder, test_idx), batch_size=500, num_workers=args.workers)
 
     model = make_model()
-    optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4, nesterov=True)
+    optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     result = train_classifier("cats vs dogs", model, optimizer, train_loader, test_loader, args, scheduler)
 
-    probs, targets = predict(model, test_loader)
     os.makedirs(args.out, exist_ok=True)
-    shown = test if not isinstance(test_set, Subset) else Subset(test, test_set.indices)
-    result["mistakes_picture"] = picture_mistakes(
-        _Samples(shown), probs, targets, test.classes, os.path.join(args.out, "misclassified.png"))
+    probs, targets = predict(model, test_loader)
+    result["mistakes_picture"] = picture_mistakes([test_folder.samples[i] for i in test_idx], probs, targets,
+                                                  test_folder.classes, os.path.join(args.out, "misclassified.png"))
     result["bundle"] = os.path.join(args.out, "cats_vs_dogs.bundle")
     save_bundle(model, result["bundle"], input_shape=(32, 32, 3), image_mode="RGB", preprocess=normalize,
-                class_names=test.classes, metadata={"metrics": {"accuracy": result["test_accuracy"]}})
+                class_names=test_folder.classes, metadata={"metrics": {"accuracy": result["test_accuracy"]}})
     report("cats vs dogs", summary(result))
     return result
-
-
-class _Samples:
-    """The (path, class) list of an ImageFolder or of a Subset of one, as `.samples`."""
-
-    def __init__(self, data: Any) -> None:
-        self.samples = [data.dataset.samples[i] for i in data.indices] if isinstance(data, Subset) else data.samples
 
 
 if __name__ == "__main__":

@@ -42,9 +42,11 @@ def check_positive(args: argparse.Namespace) -> None:
 
 
 def report(name: str, result: Dict[str, Any]) -> Dict[str, Any]:
-    """Print the final result on one line (floats in [0, 1] named like accuracy/error as percentages)."""
+    """Print the numbers and strings of the result on one line (accuracies and errors as percentages)."""
     shown = []
     for key, value in result.items():
+        if not isinstance(value, (int, float, str)):
+            continue
         if isinstance(value, float) and ("accuracy" in key or "error" in key):
             shown.append(f"{key.replace('_', ' ')} {value:.2%}")
         elif isinstance(value, float):

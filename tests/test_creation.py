@@ -62,6 +62,11 @@ MAKERS = {
     "from_numpy_int32": lambda m: m.from_numpy(np.array([1, 2], np.int32)),
     "from_numpy_float64": lambda m: m.from_numpy(np.array([1.0, 2.0])),
     "as_tensor": lambda m: m.as_tensor([1.5]),
+    "new_zeros": lambda m: m.ones(2, dtype=m.float64).new_zeros(2, 3),
+    "new_ones": lambda m: m.ones(2, dtype=m.int32).new_ones((1,)),
+    "new_full": lambda m: m.ones(2).new_full((2,), 7),
+    "new_tensor": lambda m: m.ones(2, dtype=m.float64).new_tensor([1, 2]),
+    "new_empty": lambda m: m.ones(2).new_empty(3, dtype=m.int64).zero_(),
 }
 
 
@@ -85,7 +90,7 @@ def test_tensor_copies_its_data_and_from_numpy_shares_it():
 
 def test_requires_grad_at_creation():
     for make in (lambda: cr.tensor([1.0], requires_grad=True), lambda: cr.zeros(2, requires_grad=True),
-                 lambda: cr.ones(2, requires_grad=True), lambda: cr.randn(2, requires_grad=True),
+                 lambda: cr.ones(2, requires_grad=True), lambda: cr.randn(2, requires_grad=True, generator=cr.Generator()),
                  lambda: cr.full((2,), 1.0, requires_grad=True), lambda: cr.arange(3.0, requires_grad=True),
                  lambda: cr.zeros_like(cr.ones(2), requires_grad=True)):
         t = make()
@@ -117,6 +122,15 @@ def test_default_dtype_can_be_changed():
         cr.set_default_dtype(cr.int32)
 
 
+@pytest.fixture
+def default_stream_restored():
+    """Tests that reseed the default generator leave it as they found it, for the tests after them."""
+    state = cr.get_rng_state()
+    yield
+    cr.set_rng_state(state)
+
+
+@pytest.mark.usefixtures("default_stream_restored")
 def test_manual_seed_makes_random_tensors_reproducible():
     cr.manual_seed(123)
     first = [cr.rand(3), cr.randn(2, 2), cr.randint(0, 10, (4,)), cr.randperm(5)]
@@ -128,6 +142,7 @@ def test_manual_seed_makes_random_tensors_reproducible():
     assert not cr.rand(3).equal(first[0])
 
 
+@pytest.mark.usefixtures("default_stream_restored")
 def test_generator_is_independent_of_the_default_stream():
     g = cr.Generator().manual_seed(7)
     a = cr.randn(4, generator=g)
@@ -138,6 +153,7 @@ def test_generator_is_independent_of_the_default_stream():
     assert g.initial_seed() == 7
 
 
+@pytest.mark.usefixtures("default_stream_restored")
 def test_generator_state_round_trip():
     g = cr.Generator().manual_seed(3)
     cr.rand(5, generator=g)

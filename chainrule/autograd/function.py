@@ -97,9 +97,12 @@ class Function:
     def name(self) -> str:
         return type(self).__name__ + "Backward0"
 
-    def register_hook(self, hook: Callable) -> None:
-        """Called as hook(grad_inputs, grad_outputs) after this node's backward ran."""
-        self._hooks_list("post").append(hook)
+    def register_hook(self, hook: Callable) -> "RemovableHandle":
+        """Call hook(grad_inputs, grad_outputs) after this node's backward ran; a returned tuple
+        replaces grad_inputs. `handle.remove()` unregisters it."""
+        hooks = self._hooks_list("post")
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def _hooks_list(self, kind: Any) -> list:
         if self._hooks is None:
@@ -267,4 +270,4 @@ class _Twice(Function):
             f"the backward of {ctx.op} is NumPy-only, so it has no second derivative here")
 
 
-from ..tensor import Tensor  # noqa: E402  (Tensor and Function refer to each other)
+from ..tensor import RemovableHandle, Tensor  # noqa: E402  (Tensor and Function refer to each other)

@@ -7,9 +7,9 @@ update-to-weight ratio ‖ΔW‖/‖W‖ (about 1e-3 is healthy), the fraction o
 dead ReLU units (zero for every sample of the batch) and of saturated
 sigmoid / tanh outputs (where their derivative is nearly 0). It warns once
 per layer and problem when gradients vanish (a layer's gradient norm below
-`vanishing_ratio` times the largest layer's, or below `vanishing_norm`) or
-explode (above `exploding_norm`, or not finite), and when most units of an
-activation layer are dead or saturated.
+`vanishing_ratio` times the largest among the layers with a weight matrix or
+kernel, or below `vanishing_norm`) or explode (above `exploding_norm`, or not
+finite), and when most units of an activation layer are dead or saturated.
 
 How: a post-accumulate hook on each parameter takes its gradient's norm;
 forward hooks on activation layers measure their outputs; a step ends at
@@ -63,6 +63,7 @@ class GradientMonitor:
         self.steps: List[Dict[str, Dict[str, float]]] = []  # per step: {quantity: {layer: value}}
         self.problems: List[Tuple[int, str, str, str]] = []   # (step, layer, kind, numbers): first time only
         self.layers: List[str] = []                           # layers with parameters, input to output
+        self.weight_layers: List[str] = []                    # ... those with a weight matrix or kernel
         self.types: Dict[str, str] = {}
         self._params: Dict[str, list] = {}
         self._grad_sq: Dict[int, float] = {}
@@ -76,6 +77,8 @@ class GradientMonitor:
             own = [p for p in module.parameters(recurse=False) if p.requires_grad]
             if own:
                 self.layers.append(name)
+                if any(p.ndim >= 2 for p in own):
+                    self.weight_layers.append(name)
                 self.types[name] = kind
                 self._params[name] = own
                 for p in own:
@@ -146,16 +149,17 @@ class GradientMonitor:
     def _check(self, step: int, record: Dict[str, Dict[str, float]]) -> None:
         """Flag each layer's problems; one warning per kind of problem for the layers newly flagged."""
         norms = record["grad_norm"]
-        finite = {k: v for k, v in norms.items() if math.isfinite(v)}
+        finite = {k: v for k, v in norms.items() if math.isfinite(v) and k in self.weight_layers}
         top_layer = max(finite, key=finite.get) if finite else None
         top = finite.get(top_layer, 0.0)
         found: Dict[str, List[str]] = {}
         for layer, v in norms.items():
+            relative = top > 0 and layer in self.weight_layers  # weight matrices are compared with each other
             if not math.isfinite(v) or v > self.exploding_norm:
                 self._flag(found, step, layer, "exploding", f"gradient norm {v:.3g}")
-            elif v < self.vanishing_norm or (top > 0 and v < self.vanishing_ratio * top):
+            elif v < self.vanishing_norm or (relative and v < self.vanishing_ratio * top):
                 self._flag(found, step, layer, "vanishing", f"gradient norm {v:.3g} ({v / top:.2g} of the largest)"
-                           if top > 0 else f"gradient norm {v:.3g}")
+                           if relative else f"gradient norm {v:.3g}")
         for kind, limit in (("dead", self.dead_fraction), ("saturated", self.saturated_fraction)):
             for layer, v in record[kind].items():
                 if v > limit:
@@ -163,7 +167,8 @@ class GradientMonitor:
         if not self.warn:
             return
         rules = {"vanishing": f"a gradient norm below vanishing_ratio={self.vanishing_ratio:g} times the largest "
-                              f"layer's ('{top_layer}': {top:.3g}) or below vanishing_norm={self.vanishing_norm:g}",
+                              f"weight layer's ('{top_layer}': {top:.3g}) or below vanishing_norm="
+                              f"{self.vanishing_norm:g}",
                  "exploding": f"a gradient norm above exploding_norm={self.exploding_norm:g} or not finite",
                  "dead": f"units that output 0 for every sample of the batch, in more than "
                          f"dead_fraction={self.dead_fraction:g} of the units",

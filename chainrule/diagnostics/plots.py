@@ -22,7 +22,8 @@ def plot_gradient_flow(monitor: Any, path: Optional[str] = None, title: Optional
 
     ylim: the same vertical range for both panels (to compare pictures of several networks)."""
     mpl = require_matplotlib()
-    layers = [name for name in monitor.layers if any(name in s["grad_norm"] for s in monitor.steps)]
+    layers = [name for name in monitor.weight_layers or monitor.layers
+              if any(name in s["grad_norm"] for s in monitor.steps)]
     if not layers:
         raise ValueError("nothing to draw yet: the monitor has recorded no training step with gradients")
     fig = mpl.figure.Figure(figsize=(12, 4.5))

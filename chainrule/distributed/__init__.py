@@ -7,6 +7,8 @@
 
 Run with `mpirun -n 4 python train.py`; see docs/distributed.md.
 """
+import importlib
+
 from .collectives import (ReduceOp, Work, all_gather, all_gather_object, all_reduce, barrier, broadcast,
                           broadcast_object_list, from_rank_zero)
 from .comm import (destroy_process_group, get_backend, get_rank, get_world_size, init_process_group, is_available,
@@ -18,4 +20,4 @@ __all__ = ["DistributedDataParallel", "DistributedSampler", "ReduceOp", "Work", 
            "all_reduce", "barrier", "broadcast", "broadcast_object_list", "destroy_process_group",
            "from_rank_zero", "get_backend", "get_rank", "get_world_size", "init_process_group", "is_available",
            "is_initialized", "is_mpi_available", "is_rank_zero"]
-from ..nn import parallel as _nn_parallel  # noqa: E402,F401  (so `chainrule.nn.parallel` exists after `import chainrule`, as torch's)
+importlib.import_module("chainrule.nn.parallel")  # so that `chainrule.nn.parallel` exists after `import chainrule`

@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from ..tensor import Tensor
-from .comm import World, _check_group, wait, world
+from .comm import World, _check_group, is_initialized, wait, world
 
 COALESCE_BYTES = 250 * 1024 * 1024  # the largest buffer one broadcast of many arrays sends (PyTorch's)
 
@@ -122,7 +122,7 @@ def broadcast(tensor: Tensor, src: Optional[int] = None, group: Any = None, asyn
 
 
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None, timeout: Any = None) -> Optional[Work]:
-    """Wait until every rank has reached this call."""
+    """Wait until every rank has reached this call (the process group's timeout applies; `timeout` is ignored)."""
     w = _group(group)
     requests = [w.comm.Ibarrier()] if w.size > 1 else []
     return _run(Work(requests, "barrier"), async_op)
@@ -194,8 +194,7 @@ def all_gather_object(object_list: List[Any], obj: Any, group: Any = None) -> No
 
 def from_rank_zero(obj: Any) -> Any:
     """Rank 0's `obj` on every rank (and `obj` itself without a process group, or alone)."""
-    from .comm import _world
-    if _world is None or _world.size == 1:
+    if not is_initialized() or world().size == 1:
         return obj
     box = [obj]
     broadcast_object_list(box, src=0)

@@ -12,6 +12,7 @@ outright is noticed by the launcher itself, which then stops the others.
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import os
 import sys
 import time
@@ -49,11 +50,7 @@ def is_available() -> bool:
 
 def is_mpi_available() -> bool:
     """True when mpi4py can be imported (`pip install chainrule[mpi]` plus a system MPI)."""
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("mpi4py") is not None
 
 
 def init_process_group(backend: Optional[str] = None, init_method: Optional[str] = None,
@@ -171,6 +168,8 @@ def _mpi_world() -> Any:
 def _abort_on_uncaught_exceptions() -> None:
     """An exception nobody catches, on any rank, ends the job at once instead of hanging the others."""
     previous = sys.excepthook
+    if getattr(previous, "aborts_mpi_job", False):
+        return
 
     def hook(kind: type, value: BaseException, tb: Any) -> None:
         previous(kind, value, tb)
@@ -178,6 +177,7 @@ def _abort_on_uncaught_exceptions() -> None:
         where = f"rank {w.rank} of {w.size}" if w is not None else "a rank"
         abort(f"{where} raised {kind.__name__}: {value}. Aborting the job.")
 
+    hook.aborts_mpi_job = True  # type: ignore[attr-defined]
     sys.excepthook = hook
 
 

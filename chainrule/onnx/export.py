@@ -57,8 +57,8 @@ def export(model: Callable, args: Any = (), f: Union[str, os.PathLike, io.IOBase
     if not MIN_OPSET <= opset <= newest:
         raise ValueError(f"opset_version must be between {MIN_OPSET} and {newest} (the newest this onnx "
                          f"package knows), got {opset}")
-    call, examples = _inputs(model, args, kwargs or {})
-    in_names = _input_names(model, input_names, len(examples))
+    call, examples, labels = _inputs(model, args, kwargs or {})
+    in_names = _input_names(input_names, labels)
     dims = _dims(dynamic_axes, in_names, examples)
     with _mode(model, training):
         traces = [_record(call, examples, "the example input")]
@@ -74,7 +74,8 @@ def export(model: Callable, args: Any = (), f: Union[str, os.PathLike, io.IOBase
     proto = _model(graph, out_names, dynamic_axes or {}, keep_initializers_as_inputs)
     _check(proto, graph)
     if verbose:
-        print(onnx.helper.printable_graph(proto.graph))
+        printer = getattr(onnx, "printer", None)
+        print(printer.to_text(proto.graph) if printer else onnx.helper.printable_graph(proto.graph))
     if f is not None:
         if isinstance(f, (str, os.PathLike)):
             onnx.save(proto, os.fspath(f))
@@ -87,8 +88,9 @@ def export(model: Callable, args: Any = (), f: Union[str, os.PathLike, io.IOBase
 
 # -- inputs -----------------------------------------------------------------------------------------
 
-def _inputs(model: Callable, args: Any, kwargs: Dict[str, Any]) -> Tuple[Callable, List[np.ndarray]]:
-    """(call, arrays): the example tensors, and call(*tensors) running the model with them in place."""
+def _inputs(model: Callable, args: Any, kwargs: Dict[str, Any]) -> Tuple[Callable, List[np.ndarray], List[str]]:
+    """(call, arrays, labels): the example tensors, call(*tensors) running the model with them in place, and
+    a default name for each (the forward's parameter name, or input_<k>)."""
     if not callable(model):
         raise TypeError(f"export expects a Module or a function, got {type(model).__name__}")
     args = args if isinstance(args, tuple) else (args,)
@@ -100,6 +102,9 @@ def _inputs(model: Callable, args: Any, kwargs: Dict[str, Any]) -> Tuple[Callabl
     for key, i in slots:
         v = args[i] if key is None else kwargs[key]
         examples.append(np.asarray(v._data if isinstance(v, Tensor) else v))
+    params = _parameter_names_of(model)
+    labels = [key if key is not None else params[i] if i < len(params) else f"input_{k}"
+              for k, (key, i) in enumerate(slots)]
 
     def call(*tensors: Tensor) -> Any:
         pos, kw = list(args), dict(kwargs)
@@ -109,21 +114,25 @@ def _inputs(model: Callable, args: Any, kwargs: Dict[str, Any]) -> Tuple[Callabl
             else:
                 kw[key] = t
         return model(*pos, **kw)
-    return call, examples
+    return call, examples, labels
 
 
-def _input_names(model: Callable, names: Optional[Sequence[str]], count: int) -> List[str]:
-    """The given names, then the forward's parameter names, then input_<k>."""
-    given = list(names or [])
-    if len(given) > count:
-        raise ValueError(f"{len(given)} input_names given for {count} input tensors")
+def _parameter_names_of(model: Callable) -> List[str]:
+    """The positional parameter names of the model's forward (or of the function)."""
     try:
         fn = model.forward if hasattr(model, "forward") else model
-        params = [p.name for p in inspect.signature(fn).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        return [p.name for p in inspect.signature(fn).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
-        params = []
-    out = given + [params[k] if k < len(params) else f"input_{k}" for k in range(len(given), count)]
+        return []
+
+
+def _input_names(names: Optional[Sequence[str]], labels: List[str]) -> List[str]:
+    """The given names, then the default labels."""
+    given = list(names or [])
+    if len(given) > len(labels):
+        raise ValueError(f"{len(given)} input_names given for {len(labels)} input tensors")
+    out = given + labels[len(given):]
     if len(set(out)) != len(out):
         raise ValueError(f"input names must be unique, got {out}")
     return out
@@ -156,8 +165,8 @@ def _dims(dynamic_axes: Optional[Mapping], in_names: List[str], examples: List[n
             if not -ndim <= axis < ndim:
                 raise ValueError(f"dynamic_axes: input {name!r} has {ndim} dimensions, no axis {axis}")
             size = examples[k].shape[axis]
-            k = len(changes) + 1
-            sizes = changes.setdefault(dim_name, (size, size + k, size + 3 * k))
+            step = len(changes) + 1
+            sizes = changes.setdefault(dim_name, (size, size + step, size + 3 * step))
             if sizes[0] != size:
                 raise ValueError(f"dynamic_axes: dimension {dim_name!r} has size {sizes[0]} in one input and "
                                  f"{size} in input {name!r} (axis {axis})")
@@ -343,6 +352,8 @@ def _verify(proto: Any, trace: Trace) -> None:
     got = run(*trace.inputs)
     for k, (src, value) in enumerate(zip(trace.outputs, got)):
         want = trace.array(src)
-        if want.shape != value.shape or not np.allclose(value, want, rtol=1e-4, atol=1e-5):
-            raise ExportError(f"verify: onnxruntime's output {k} differs from chainrule's "
-                              f"(largest difference {np.max(np.abs(value - want)) if want.shape == value.shape else 'shape'})")
+        if want.shape != value.shape:
+            raise ExportError(f"verify: onnxruntime's output {k} has shape {value.shape}, chainrule's {want.shape}")
+        if not np.allclose(value, want, rtol=1e-4, atol=1e-5):
+            raise ExportError(f"verify: onnxruntime's output {k} differs from chainrule's by up to "
+                              f"{np.max(np.abs(value - want))}")

@@ -73,7 +73,7 @@ def elu(n: Node) -> List[str]:
 
 @converts(F.Gelu)
 def gelu(n: Node) -> List[str]:
-    """x·Φ(x) = ½x(1 + erf(x/√2)), or ½x(1 + tanh(√(2/π)(x + 0.044715x³))); the Gelu operator from opset 20."""
+    """x·Φ(x) = ½x(1 + erf(x/√2)), or ½x(1 + tanh(√(2/π)(x + 0.044715x³))); opset 20+: the Gelu operator."""
     approximate = n.arg(1)
     x, g, dt = n.input(0), n.g, n.dtype(0)
     if n.opset >= 20:
@@ -405,3 +405,14 @@ def getitem(n: Node) -> List[str]:
 @converts(I.Gather)
 def gather(n: Node) -> List[str]:
     return [n.g.op("GatherElements", [n.input(0), n.input(2)], axis=int(n.arg(1)))]
+
+
+@converts(I.ScatterAdd)
+def scatter_add(n: Node) -> List[str]:
+    """ScatterElements with reduction='add' (opset 16+), src cut to the index's shape as chainrule reads it."""
+    if n.opset < 16:
+        raise n.fail(f"scatter_add needs opset_version >= 16 (ScatterElements with reduction), got {n.opset}")
+    index_shape, src = n.shape(2), n.input(3)
+    if tuple(n.shape(3)) != tuple(index_shape):
+        src = n.g.slice(src, [0] * len(index_shape), list(index_shape), list(range(len(index_shape))))
+    return [n.g.op("ScatterElements", [n.input(0), n.input(2), src], axis=int(n.arg(1)), reduction="add")]

@@ -14,6 +14,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from ..nn.functional import recurrent as R
+from ..nn.utils import rnn as packing
 from .graph import Node, converts
 
 _ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN": (0,)}
@@ -84,3 +85,9 @@ def gru(n: Node) -> List[str]:
 def rnn(n: Node) -> List[str]:
     activation = "Relu" if n.arg(len(n.call.args) - 1) else "Tanh"
     return _recurrent(n, "RNN", 0, (1,), (2, 3, 4, 5), activations=[activation])
+
+
+@converts(packing._TakeRows, packing._PutRows)
+def packed_rows(n: Node) -> List[str]:
+    raise n.fail("packing or unpacking sequences (PackedSequence) cannot be exported; export the model on a "
+                 "padded batch of equal-length sequences")

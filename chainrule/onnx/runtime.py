@@ -61,8 +61,8 @@ class OnnxPredictor:
             raise ValueError(f"ONNX model input {name!r} expects shape {wanted} (? = any size), "
                              f"got {tuple(arr.shape)}")
         if arr.dtype != dtype:
-            same_kind = (arr.dtype.kind in "fc") == (dtype.kind in "fc") and (arr.dtype == np.bool_) == (dtype == np.bool_)
-            if not same_kind:
+            kind = lambda d: "float" if d.kind in "fc" else "bool" if d == np.bool_ else "int"  # noqa: E731
+            if kind(arr.dtype) != kind(dtype):
                 raise TypeError(f"ONNX model input {name!r} expects {dtype} values, got {arr.dtype}")
             arr = arr.astype(dtype)
         return np.ascontiguousarray(arr)

@@ -14,6 +14,7 @@ place points to the operation that changed it from then on.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, List, Sequence
 
 import numpy as np
@@ -52,6 +53,7 @@ class Trace:
         self._by_node: dict = {}      # node -> call number
         self._by_tensor: dict = {}    # id(tensor) -> source
         self._by_array: dict = {}     # id(array) -> source
+        self._thread = threading.get_ident()  # operations run by other threads meanwhile are not the model's
 
     def source(self, x: Any) -> Any:
         """Where the value of argument x comes from (None if x is not a tensor or an array)."""
@@ -74,6 +76,8 @@ class Trace:
 
     def __call__(self, node: Any, args: tuple, results: Any) -> None:
         """The hook `Function.apply` calls."""
+        if threading.get_ident() != self._thread:
+            return
         outputs = results if type(results) is tuple else (results,)
         j = len(self.calls)
         self.calls.append(Call(node, args, tuple(self.source(a) for a in args), outputs))

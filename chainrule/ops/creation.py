@@ -62,6 +62,14 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array)
 
 
+def from_dlpack(ext_tensor: Any) -> Tensor:
+    """A tensor sharing memory with any object of the DLPack protocol (a PyTorch tensor, a NumPy array, ...)."""
+    if not hasattr(ext_tensor, "__dlpack__"):
+        raise TypeError(f"from_dlpack expects an object with __dlpack__ (a DLPack-capable array), "
+                        f"got {type(ext_tensor).__name__}")
+    return Tensor._make(np.from_dlpack(ext_tensor))
+
+
 def _dtype(dtype: Any) -> np.dtype:
     return as_dtype(dtype) if dtype is not None else get_default_dtype()
 

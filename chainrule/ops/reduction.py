@@ -339,11 +339,16 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) 
         return amax(abs(input), axes, keepdim)
     if p == float("-inf"):
         return amin(abs(input), axes, keepdim)
-    if p == 0:
-        return sum((input != 0).type(input.dtype), axes, keepdim)
+    if p == 0:  # the count of nonzeros: zero gradient, still in the graph as in PyTorch
+        from .elementwise import ZeroGrad
+        return sum(ZeroGrad.apply(input, _nonzero_indicator), axes, keepdim)
     if isinstance(p, (int, float)):
         return sum(abs(input) ** p, axes, keepdim) ** (1.0 / p)
     raise ValueError(f"norm: unsupported p={p!r}; expected 'fro', a number or inf")
+
+
+def _nonzero_indicator(x: np.ndarray) -> np.ndarray:
+    return (x != 0).astype(x.dtype)
 
 
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:

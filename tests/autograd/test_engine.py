@@ -274,14 +274,17 @@ def test_node_hook_sees_input_and_output_gradients_and_may_replace_them():
         seen.append((grad_inputs, grad_outputs))
         return grad_inputs[0] * 2, grad_inputs[1]
 
-    y.grad_fn.register_hook(hook)
-    y.sum().backward()
+    handle = y.grad_fn.register_hook(hook)
+    y.sum().backward(retain_graph=True)
     (grad_inputs, grad_outputs), = seen
     assert all(isinstance(g, cr.Tensor) for g in grad_inputs + grad_outputs)
     np.testing.assert_array_equal(grad_inputs[0].numpy(), [3.0, 5.0])
     np.testing.assert_array_equal(grad_outputs[0].numpy(), [1.0, 1.0])
     np.testing.assert_array_equal(x.grad.numpy(), [6.0, 10.0])
     np.testing.assert_array_equal(w.grad.numpy(), [1.0, 2.0])
+    handle.remove()
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [9.0, 15.0])
 
 
 def test_gradients_stay_float32_through_mixed_python_and_numpy_scalars():

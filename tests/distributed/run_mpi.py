@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from chainrule.distributed import is_mpi_available
 from chainrule.distributed.launch import mpirun_command
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -18,9 +19,7 @@ def _missing():
     launcher = shutil.which("mpirun") or shutil.which("mpiexec")
     if launcher is None:
         return "no mpirun: apt-get install openmpi-bin libopenmpi-dev (or another MPI)"
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
+    if not is_mpi_available():
         return "mpi4py is not installed: pip install mpi4py (or chainrule[mpi])"
     return None
 

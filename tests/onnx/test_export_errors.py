@@ -48,8 +48,9 @@ def test_dropout_in_training_mode_is_refused_but_eval_is_the_default():
 
 
 def test_branching_on_values_is_refused():
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)  # reversed for the second trace: x[0, 0] > 0
     with pytest.raises(ExportError, match="different operations"):
-        _export(lambda x: x.exp() if x._data[0, 0] > 0 else x.tanh())
+        _export(lambda x: x.exp() if x._data[0, 0] > 0 else x.tanh(), x)
 
 
 def test_size_dependent_argument_with_dynamic_axes():

@@ -128,7 +128,8 @@ RECURRENT = [
 ]
 
 
-@pytest.mark.parametrize("name, cls, factory, inputs, dynamic", CASES + RECURRENT, ids=[c[0] for c in CASES + RECURRENT])
+@pytest.mark.parametrize("name, cls, factory, inputs, dynamic", CASES + RECURRENT,
+                         ids=[c[0] for c in CASES + RECURRENT])
 def test_layer_matches_onnxruntime(name, cls, factory, inputs, dynamic):
     cr.manual_seed(0)
     model = factory()

@@ -29,25 +29,31 @@ UNARY = [
     ("cast", lambda x: x.double()), ("clone", lambda x: x.clone() * 2),
     ("leaky-relu", lambda x: F.leaky_relu(x, 0.1)), ("elu", F.elu), ("gelu", F.gelu), ("silu", F.silu),
     ("softplus", F.softplus), ("relu6", F.relu6),
-    ("sum-all", lambda x: x.sum()), ("sum-dim", lambda x: x.sum(1)), ("sum-keepdim", lambda x: x.sum((1, 2), keepdim=True)),
-    ("mean", lambda x: x.mean(-1)), ("prod", lambda x: (x * 0.1 + 1).prod(2)), ("amax", lambda x: x.amax(1)),
-    ("amin", lambda x: x.amin((1, 2))), ("max-all", lambda x: x.max()), ("max-dim-values", lambda x: x.max(2).values),
-    ("min-dim-values", lambda x: x.min(1, keepdim=True)[0]), ("var", lambda x: x.var(2)), ("std", lambda x: x.std(1)),
-    ("logsumexp", lambda x: x.logsumexp(2)), ("norm", lambda x: x.norm(dim=2)), ("norm-1", lambda x: x.norm(1, dim=1)),
-    ("softmax", lambda x: x.softmax(2)), ("log-softmax", lambda x: x.log_softmax(1)), ("cumsum", lambda x: x.cumsum(2)),
+    ("sum-all", lambda x: x.sum()), ("sum-dim", lambda x: x.sum(1)),
+    ("sum-keepdim", lambda x: x.sum((1, 2), keepdim=True)), ("mean", lambda x: x.mean(-1)),
+    ("prod", lambda x: (x * 0.1 + 1).prod(2)), ("amax", lambda x: x.amax(1)), ("amin", lambda x: x.amin((1, 2))),
+    ("max-all", lambda x: x.max()), ("max-dim-values", lambda x: x.max(2).values),
+    ("min-dim-values", lambda x: x.min(1, keepdim=True)[0]), ("var", lambda x: x.var(2)),
+    ("std", lambda x: x.std(1)), ("logsumexp", lambda x: x.logsumexp(2)), ("norm", lambda x: x.norm(dim=2)),
+    ("norm-1", lambda x: x.norm(1, dim=1)), ("softmax", lambda x: x.softmax(2)),
+    ("log-softmax", lambda x: x.log_softmax(1)), ("cumsum", lambda x: x.cumsum(2)),
     ("reshape", lambda x: x.reshape(x.shape[0], 20)), ("view-infer", lambda x: x.view(-1, 5)),
     ("flatten", lambda x: x.flatten(1)), ("transpose", lambda x: x.transpose(1, 2)),
-    ("permute", lambda x: x.permute(2, 0, 1)), ("T-2d", lambda x: x[:, 0].T), ("squeeze-unsqueeze", lambda x: x.unsqueeze(1).squeeze(1) + x[:, None].squeeze(1)),
+    ("permute", lambda x: x.permute(2, 0, 1)), ("T-2d", lambda x: x[:, 0].T),
+    ("squeeze-unsqueeze", lambda x: x.unsqueeze(1).squeeze(1) + x[:, None].squeeze(1)),
     ("expand", lambda x: x[:, :1].expand(x.shape[0], 4, 5)), ("repeat", lambda x: x.repeat(1, 2, 1)),
-    ("repeat-new-dims", lambda x: x[0].repeat(2, 1, 1)), ("flip", lambda x: x.flip(0, 2)), ("roll", lambda x: x.roll(2, 2)),
-    ("roll-flat", lambda x: x[0].roll(3)), ("cat", lambda x: cr.cat([x, x * 2], 2)), ("stack", lambda x: cr.stack([x, -x], 1)),
+    ("repeat-new-dims", lambda x: x[0].repeat(2, 1, 1)), ("flip", lambda x: x.flip(0, 2)),
+    ("roll", lambda x: x.roll(2, 2)), ("roll-flat", lambda x: x[0].roll(3)),
+    ("cat", lambda x: cr.cat([x, x * 2], 2)), ("stack", lambda x: cr.stack([x, -x], 1)),
     ("split", lambda x: x.split(2, 2)), ("chunk", lambda x: x.chunk(2, 1)[1]), ("unbind", lambda x: x.unbind(2)),
     ("narrow", lambda x: x.narrow(1, 1, 2)), ("pad-constant", lambda x: F.pad(x, (1, 2, 0, 1), value=0.5)),
-    ("pad-reflect", lambda x: F.pad(x, (2, 1), mode="reflect")), ("pad-replicate", lambda x: F.pad(x, (1, 1, 2, 0), mode="replicate")),
+    ("pad-reflect", lambda x: F.pad(x, (2, 1), mode="reflect")),
+    ("pad-replicate", lambda x: F.pad(x, (1, 1, 2, 0), mode="replicate")),
     ("pad-negative", lambda x: F.pad(x, (-1, 1))),
     ("slice-basic", lambda x: x[:, 1:3, ::2]), ("slice-negative", lambda x: x[:, -1]), ("slice-int", lambda x: x[1]),
     ("slice-step-negative", lambda x: x[:, ::-1, 3:0:-2]), ("slice-ellipsis-none", lambda x: x[..., None, 2]),
-    ("index-array", lambda x: x[:, np.array([3, 0, 3])]), ("index-select", lambda x: x.index_select(2, cr.tensor([4, 0]))),
+    ("index-array", lambda x: x[:, np.array([3, 0, 3])]),
+    ("index-select", lambda x: x.index_select(2, cr.tensor([4, 0]))),
 ]
 
 BINARY = [
@@ -76,6 +82,11 @@ def test_operations_of_positive_values(name, fn):
 def test_gather_with_a_constant_index():
     index = cr.from_numpy(np.tile(np.array([[[1], [3]]]), (3, 1, 5)))
     roundtrip(lambda x: x.gather(1, index), [X])
+
+
+def test_scatter_add_with_a_constant_index():
+    index = cr.from_numpy(np.array([[0, 2, 0, 1], [1, 1, 0, 2]]))
+    roundtrip(lambda x: cr.zeros(2, 3).scatter_add(1, index, x[0, :2]), [X])
 
 
 def test_integer_inputs_and_int_operations():
@@ -113,3 +124,14 @@ def test_opset_versions(opset):
     fn = lambda x: F.gelu(x).mean(1).softmax(1) + F.layer_norm(x, (5,)).amax(1)  # noqa: E731
     proto = roundtrip(fn, [X], {0: {0: 2}}, opset_version=opset)
     assert proto.opset_import[0].version == opset
+
+
+def test_in_place_operations_on_the_input_and_intermediates():
+    def fn(x):
+        x /= 2  # on the input itself
+        y = x * 3
+        y += x
+        y.relu_()
+        y[:, 0] = y[:, 1] * 2
+        return F.relu(y - 1, inplace=True)
+    roundtrip(fn, [X], {0: {0: 5}})
