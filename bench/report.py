@@ -61,12 +61,21 @@ def cell(result: Optional[dict], scale: float) -> str:
     return f"error ({result.get('error', '?')})"
 
 
+def judged(r: Optional[float], target: Optional[float]) -> str:
+    """A ratio, and whether it meets its target: "0.93 ✓ (≤ 1.0)"."""
+    if r is None:
+        return "–"
+    return f"{r:.2f}" if target is None else f"{r:.2f} {'✓' if r <= target else '✗'} (≤ {target})"
+
+
 def ratio(a: Optional[dict], b: Optional[dict], target: Optional[float]) -> str:
     x, y = summary(a or {})[0], summary(b or {})[0]
-    if x is None or y is None:
-        return "–"
-    r = x / y
-    return f"{r:.2f}" if target is None else f"{r:.2f} {'✓' if r <= target else '✗'} (≤ {target})"
+    return judged(None if x is None or y is None else x / y, target)
+
+
+def spread(result: Optional[dict]) -> str:
+    s = summary(result or {})[1]
+    return "–" if s is None else f"{100 * s:.0f}%"
 
 
 def background(res: dict) -> str:
@@ -78,12 +87,12 @@ def background(res: dict) -> str:
 def steps_table(results: dict) -> list:
     """One row per step workload: times, ratios, spreads and the last loss of each framework."""
     rows = ["| id | workload | unit | chainrule | PyTorch | NumPy floor | chainrule / PyTorch | "
-            f"chainrule / floor | spread cr / pt / floor | last loss cr / pt / floor | other load |",
+            "chainrule / floor | spread cr / pt / floor | last loss cr / pt / floor | other load |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for wid, res in results.items():
         w = WORKLOADS[wid]
         cr, pt, fl = res.get("chainrule"), res.get("torch"), res.get("floor")
-        spreads = " / ".join("–" if summary(r or {})[1] is None else f"{100 * summary(r)[1]:.0f}%" for r in (cr, pt, fl))
+        spreads = " / ".join(spread(r) for r in (cr, pt, fl))
         losses = " / ".join("–" if not r or r.get("loss") is None else f"{r['loss']:.4g}" for r in (cr, pt, fl))
         rows.append(f"| {wid} | {w.title} | {w.unit} | {cell(cr, w.scale)} | {cell(pt, w.scale)} | "
                     f"{cell(fl, w.scale)} | {ratio(cr, pt, w.target)} | {ratio(cr, fl, FLOOR_TARGET)} | "
@@ -124,8 +133,7 @@ def startup_table(imports: dict, memory: dict) -> list:
     for what, label in (("import", "`python -c \"import X\"` wall time (ms)"),
                         ("memory", "peak RSS, build W1 + 10 steps (MB)")):
         cr, pt = value("chainrule", what), value("torch", what)
-        target = STARTUP_TARGETS[what]
-        r = "–" if cr is None or pt is None else f"{cr / pt:.2f} {'✓' if cr / pt <= target else '✗'} (≤ {target})"
+        r = judged(None if cr is None or pt is None else cr / pt, STARTUP_TARGETS[what])
         alone = fmt(imports["python"] * 1e3) if what == "import" and "python" in imports else "–"
         rows.append(f"| {label} | {alone} | {shown('chainrule', what)} | {shown('torch', what)} | {r} |")
     return rows

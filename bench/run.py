@@ -10,6 +10,7 @@ import argparse
 import importlib.util
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -35,7 +36,7 @@ def run_steps(wid: str, frameworks: list, args: argparse.Namespace, threads: dic
     results = {}
     for fw, worker in workers.items():
         status = worker.status
-        results[fw] = {"medians": []} if "ready" in status else status
+        results[fw] = {"medians": [], "background": []} if "ready" in status else status
         if "ready" in status:
             threads[fw] = status["ready"]
         log(f"{wid} {fw}: {'ready' if 'ready' in status else status}")
@@ -48,11 +49,11 @@ def run_steps(wid: str, frameworks: list, args: argparse.Namespace, threads: dic
             if "times" not in answer:
                 results[fw] = answer
                 continue
-            times = sorted(answer["times"])
-            results[fw]["medians"].append(times[len(times) // 2])
+            mid = statistics.median(answer["times"])
+            results[fw]["medians"].append(mid)
             results[fw]["loss"] = answer["loss"]
-            results[fw].setdefault("background", []).append(answer.get("background"))
-            log(f"{wid} {fw} repeat {r + 1}: {report.fmt(times[len(times) // 2] * w.scale)} {w.unit}")
+            results[fw]["background"].append(answer.get("background"))
+            log(f"{wid} {fw} repeat {r + 1}: {report.fmt(mid * w.scale)} {w.unit}")
             time.sleep(PAUSE)
     for worker in workers.values():
         worker.close()

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator, Optional
 import numpy as np
 
 from . import dtypes
+from .autograd.grad_mode import state as _grad_state
 
 _new = object.__new__
 
@@ -368,10 +369,14 @@ class Tensor:
     # -- NumPy protocols: NumPy functions on tensors run chainrule operations ---------
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         fn = _ops.UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
-        if fn is None:
-            arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-            return getattr(ufunc, method)(*arrays, **kwargs)
-        return fn(*inputs)
+        if fn is not None:
+            return fn(*inputs)
+        if _grad_state.enabled and any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+            raise TypeError(f"np.{ufunc.__name__} ({method}) has no chainrule derivative: on a tensor that "
+                            f"requires grad it would silently cut the graph. Use chainrule operations, "
+                            f"or .detach() the tensor (in a backward: mark it @once_differentiable)")
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        return getattr(ufunc, method)(*arrays, **kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         fn = _ops.FUNCTIONS.get(func)

@@ -90,7 +90,8 @@ def test_tensor_copies_its_data_and_from_numpy_shares_it():
 
 def test_requires_grad_at_creation():
     for make in (lambda: cr.tensor([1.0], requires_grad=True), lambda: cr.zeros(2, requires_grad=True),
-                 lambda: cr.ones(2, requires_grad=True), lambda: cr.randn(2, requires_grad=True, generator=cr.Generator()),
+                 lambda: cr.ones(2, requires_grad=True),
+                 lambda: cr.randn(2, requires_grad=True, generator=cr.Generator()),
                  lambda: cr.full((2,), 1.0, requires_grad=True), lambda: cr.arange(3.0, requires_grad=True),
                  lambda: cr.zeros_like(cr.ones(2), requires_grad=True)):
         t = make()

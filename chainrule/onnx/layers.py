@@ -50,7 +50,15 @@ def conv_transpose2d(n: Node) -> List[str]:
                    output_padding=extra if any(extra) else None, **_geometry(geo))]
 
 
-def _window(w: pooling.Window) -> dict:
+def _window(n: Node) -> pooling.Window:
+    """The pooling window (argument 1), which may only differ between traces in its output size."""
+    runs = n.arg_runs(1)
+    if varies([(w.kernel, w.stride, w.dilation, w.padding) for w in runs]):
+        raise n.fail("ceil_mode=True with a spatial size that changes with the dynamic axes")
+    return runs[0]
+
+
+def _pool_attrs(w: pooling.Window) -> dict:
     ((t, b), (l, r)) = w.padding
     return dict(kernel_shape=list(w.kernel), strides=list(w.stride), pads=[t, l, b, r])
 
@@ -58,25 +66,24 @@ def _window(w: pooling.Window) -> dict:
 @converts(pooling.MaxPool2d)
 def max_pool2d(n: Node) -> List[str]:
     """Padding is as chainrule computed it (ceil mode included), so ONNX's floor mode gives the same windows."""
-    w = n.arg(1)
+    w = _window(n)
     if n.arg(2):
         raise n.fail("max pooling with return_indices=True (ONNX numbers the indices differently)")
-    return [n.g.op("MaxPool", [n.input(0)], dilations=list(w.dilation), **_window(w))]
+    return [n.g.op("MaxPool", [n.input(0)], dilations=list(w.dilation), **_pool_attrs(w))]
 
 
 @converts(pooling.AvgPool2d)
 def avg_pool2d(n: Node) -> List[str]:
     """Window sums over zero padding (AveragePool counting the padding, times the window size), divided by
     chainrule's divisor per output position; a plain AveragePool when that divisor is the window size."""
-    w = n.arg(1)
-    divisor = n.arg(2)
+    w = _window(n)
     area = int(np.prod(w.kernel))
-    mean = n.g.op("AveragePool", [n.input(0)], count_include_pad=1, **_window(w))
-    if np.all(divisor == area):
+    mean = n.g.op("AveragePool", [n.input(0)], count_include_pad=1, **_pool_attrs(w))
+    if all(np.all(divisor == area) for divisor in n.arg_runs(2)):
         return [mean]
     dt = n.dtype(0)
     total = n.g.op("Mul", [mean, n.g.scalar(area, dt)])
-    return [n.g.op("Div", [total, n.g.const(np.asarray(divisor, dtype=dt))])]
+    return [n.g.op("Div", [total, n.g.const(np.asarray(n.arg(2), dtype=dt))])]
 
 
 @converts(normalization.Normalize)

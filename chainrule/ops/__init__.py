@@ -31,7 +31,8 @@ UFUNCS = {
     np.equal: eq, np.not_equal: ne, np.less: lt, np.less_equal: le, np.greater: gt,
     np.greater_equal: ge, np.logical_and: logical_and, np.logical_or: logical_or,
     np.logical_not: logical_not, np.isnan: isnan, np.isinf: isinf, np.isfinite: isfinite,
-    np.floor: floor, np.ceil: ceil,
+    np.floor: floor, np.ceil: ceil, np.rint: round, np.square: lambda x: mul(x, x),
+    np.reciprocal: lambda x: div(1.0, x), np.positive: lambda x: x,
 }
 
 
@@ -94,13 +95,24 @@ def _np_squeeze(a: Any, axis: Any = None) -> Any:
     return squeeze(a, axis)
 
 
+def _np_clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, **kwargs: Any) -> Any:
+    return clamp(a, a_min, a_max)
+
+
+def _np_round(a: Any, decimals: int = 0, out: Any = None) -> Any:
+    if decimals:
+        raise NotImplementedError("np.round of a tensor: only decimals=0 is supported")
+    return round(a)
+
+
 # NumPy functions applied to tensors run these; anything else gets plain arrays.
 FUNCTIONS = {
     np.transpose: _np_transpose, np.sum: _np_sum, np.mean: _np_mean, np.where: _np_where,
     np.broadcast_to: broadcast_to, np.flip: _np_flip, np.max: _np_max, np.amax: _np_max,
     np.min: _np_min, np.amin: _np_min, np.expand_dims: _np_expand_dims,
     np.concatenate: _np_concatenate, np.stack: _np_stack, np.cumsum: _np_cumsum, np.roll: _np_roll,
-    np.reshape: _np_reshape, np.squeeze: _np_squeeze, np.swapaxes: swapaxes,
+    np.reshape: _np_reshape, np.squeeze: _np_squeeze, np.swapaxes: swapaxes, np.clip: _np_clip,
+    np.round: _np_round, np.around: _np_round,
 }
 
 

@@ -23,7 +23,7 @@ from chainrule.onnx.trace import flatten_outputs  # noqa: E402
 
 def run_chainrule(model: Callable, arrays: Sequence[np.ndarray]) -> List[np.ndarray]:
     with cr.no_grad():
-        out = model(*[cr.from_numpy(a) for a in arrays])
+        out = model(*[cr.from_numpy(a.copy()) for a in arrays])  # copies: a forward may work in place
     return [t.numpy() for t in flatten_outputs(out)]
 
 

@@ -108,3 +108,11 @@ def test_runtime_checks_its_inputs():
         run(np.zeros((3, 4), np.int64))
     with pytest.raises(ValueError, match=r"takes 1 input\(s\)"):
         run(X, X)
+
+
+def test_pooling_whose_windows_follow_a_dynamic_spatial_size():
+    x = np.zeros((1, 2, 7, 7), np.float32)
+    with pytest.raises(ExportError, match="MaxPool2d .*ceil_mode=True"):
+        _export(nn.MaxPool2d(2, ceil_mode=True), x, input_names=["x"], dynamic_axes={"x": [2, 3]})
+    with pytest.raises(ExportError, match="AvgPool2d .*argument 2"):
+        _export(nn.AvgPool2d(3, padding=1, count_include_pad=False), x, input_names=["x"], dynamic_axes={"x": [2]})
