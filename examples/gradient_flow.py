@@ -25,7 +25,7 @@ from mnist_data import mnist_loaders
 from options import check_positive, parser, report
 
 DEPTH, WIDTH = 20, 64
-DOCS_IMAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "images")
+DOCS_IMAGES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "images"))
 
 
 def deep_mlp(activation: type, batch_norm: bool) -> nn.Sequential:

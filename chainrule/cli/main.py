@@ -1,9 +1,10 @@
-"""The `chainrule` command: train, evaluate, predict, serve.
+"""The `chainrule` command: train, evaluate, predict, serve, export.
 
     chainrule train mnist-mlp --data ../mnist --out mnist.bundle
     chainrule evaluate mnist.bundle ../mnist
     chainrule predict mnist.bundle digit.png rows.csv batch.npy [--json]
     chainrule serve mnist.bundle --port 8000
+    chainrule export mnist.bundle mnist.onnx      (evaluate / predict / serve take the .onnx file too)
 """
 from __future__ import annotations
 
@@ -68,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s; 0 picks a free one)")
     serve.add_argument("--max-body", type=int, default=None, help="largest request body in bytes")
+
+    export = commands.add_parser("export", help="export a bundle's network to ONNX",
+                                 description="Write BUNDLE's network as an ONNX file with a dynamic batch size, "
+                                 "keeping the bundle's preprocessing and class names in the file's metadata, "
+                                 "so evaluate, predict and serve run it in onnxruntime on raw inputs. "
+                                 "Needs the onnx package (pip install 'chainrule[onnx]').")
+    export.add_argument("bundle", metavar="BUNDLE")
+    export.add_argument("out", metavar="OUT.onnx")
+    export.add_argument("--opset", type=int, default=None, help="ONNX opset version (default: the exporter's)")
     return parser
 
 
@@ -135,7 +145,16 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "serve": _serve}
+def _export(args: argparse.Namespace) -> int:
+    from ..io.bundle import load_bundle
+    if not args.out.endswith(".onnx"):
+        raise ValueError(f"the output file must end in .onnx, got {args.out!r}")
+    load_bundle(args.bundle).export_onnx(args.out, args.opset)
+    print(f"saved {args.out}")
+    return 0
+
+
+COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "serve": _serve, "export": _export}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

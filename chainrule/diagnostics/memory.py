@@ -13,6 +13,7 @@ import tracemalloc
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ..autograd.function import AccumulateGrad
 from ..tensor import Tensor
 from .graph import format_bytes, memory_key, parameter_buffers, reachable_nodes, saved_arrays
 from .scopes import ModuleTrace
@@ -95,6 +96,8 @@ def memory_report(model: Any, *inputs: Any, loss_fn: Optional[Callable[[Any], Te
             loss = loss_fn(out) if loss_fn is not None else out.sum()
         per_module: Dict[str, List[int]] = {}
         for node, nbytes in saved_by_node(loss):
+            if type(node) is AccumulateGrad:
+                continue  # a leaf, not an operation
             name = trace.module_of(node)
             row = per_module.setdefault(name if name is not None else "(outside the model)", [0, 0])
             row[0] += 1

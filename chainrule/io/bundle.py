@@ -291,26 +291,54 @@ class Bundle:
                 "feature_names": self.feature_names, "target": self.target, "metadata": self.metadata}
 
     # -- files ------------------------------------------------------------------------------------------
-    def save(self, path: PathLike) -> None:
-        """Write the bundle to `path` (atomically: the file appears only once complete)."""
+    def _document(self, arrays: Dict[str, np.ndarray]) -> Dict[str, Any]:
+        """The JSON description of everything but the weights; preprocessing arrays go into `arrays`."""
         from .. import __version__
-        arrays = {"model." + k: v._data for k, v in self.model.state_dict().items()}
         steps = [_encode_step(s, i, arrays) for i, s in enumerate(self.preprocess)]
         meta = {**self.metadata, "library": "chainrule", "library_version": __version__,
                 "numpy_version": np.__version__,
                 "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-        document = {"format_version": FORMAT_VERSION, "spec": to_spec(self.model), "preprocess": steps,
-                    **{k: v for k, v in self.info().items() if k != "metadata"}, "metadata": meta}
+        return {"format_version": FORMAT_VERSION, "spec": to_spec(self.model), "preprocess": steps,
+                **{k: v for k, v in self.info().items() if k != "metadata"}, "metadata": meta}
+
+    def save(self, path: PathLike) -> None:
+        """Write the bundle to `path` (atomically: the file appears only once complete)."""
+        arrays = {"model." + k: v._data for k, v in self.model.state_dict().items()}
+        document = self._document(arrays)
         try:
             header = {"format": BUNDLE_KEY, BUNDLE_KEY: json.dumps(document, allow_nan=False)}
         except (TypeError, ValueError) as e:
             raise BundleError(f"metadata must be JSON values (numbers, strings, lists, dicts): {e}") from None
         write_atomic(path, lambda f: write_safetensors(arrays, f, header))
 
+    def export_onnx(self, path: PathLike, opset_version: Optional[int] = None) -> None:
+        """Export the network to ONNX with a dynamic batch size, keeping this bundle's description
+        (preprocessing, classes, input) in the file's metadata: `load_bundle` on the .onnx file then
+        predicts from raw input exactly as this bundle does, running the network in onnxruntime."""
+        from ..onnx import export
+        from ..onnx.runtime import BUNDLE_ARRAYS_KEY, encode_arrays
+        arrays: Dict[str, np.ndarray] = {}
+        document = self._document(arrays)
+        example = self.transform(self.as_batch(np.zeros(self.input_shape, self.input_dtype)))
+        training = self.model.training
+        self.model.eval()
+        try:
+            proto = export(self.model, example, None, input_names=["input"], output_names=["output"],
+                           opset_version=opset_version, dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+        finally:
+            self.model.train(training)
+        for key, value in ((BUNDLE_KEY, json.dumps(document, allow_nan=False)),
+                           (BUNDLE_ARRAYS_KEY, encode_arrays(arrays))):
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = key, value
+        write_atomic(path, lambda f: f.write(proto.SerializeToString()))
+
     @classmethod
     def load(cls, path: PathLike, custom: Optional[Mapping[str, type]] = None) -> "Bundle":
         """Read and validate a bundle; `custom` maps spec names to custom Module classes (see nn.spec)."""
         name = os.fspath(path)
+        if name.endswith(".onnx"):
+            return cls._from_onnx(name)
         with open(name, "rb") as f:
             data = f.read()
         try:
@@ -330,7 +358,33 @@ class Bundle:
             raise BundleError(f"{name}: {e}") from None
 
     @classmethod
-    def _from_document(cls, doc: Any, arrays: Dict[str, np.ndarray], custom: Optional[Mapping[str, type]]) -> "Bundle":
+    def _from_onnx(cls, name: str) -> "Bundle":
+        """A bundle whose network runs in onnxruntime; its description comes from the file's metadata
+        (as written by `export_onnx`), or, for any other .onnx file, from its input: raw = model input."""
+        from ..onnx.runtime import BUNDLE_ARRAYS_KEY, OnnxModule, decode_arrays
+        try:
+            module = OnnxModule(name)
+        except ImportError:
+            raise
+        except Exception as e:  # onnxruntime's own errors for unreadable files
+            raise BundleError(f"{name}: cannot load the ONNX model ({type(e).__name__}: {e})") from None
+        meta = module.metadata
+        if BUNDLE_KEY not in meta:
+            shape = module.predictor.input_shapes[0][1:]
+            if len(module.predictor.input_names) != 1 or any(d is None for d in shape):
+                raise BundleError(f"{name}: an ONNX model without chainrule metadata needs one input with fixed "
+                                  f"sizes after the batch dimension, got {module.predictor.input_shapes}")
+            return cls(module, shape, input_dtype=str(module.predictor.input_dtypes[0]))
+        try:
+            document = json.loads(meta[BUNDLE_KEY])
+            arrays = decode_arrays(meta.get(BUNDLE_ARRAYS_KEY, "{}"))
+            return cls._from_document(document, arrays, None, model=module)
+        except (ValueError, RecursionError, BundleError, SpecError) as e:
+            raise BundleError(f"{name}: invalid chainrule metadata in the ONNX file ({e})") from None
+
+    @classmethod
+    def _from_document(cls, doc: Any, arrays: Dict[str, np.ndarray], custom: Optional[Mapping[str, type]],
+                       model: Optional[Module] = None) -> "Bundle":
         if not isinstance(doc, dict) or doc.get("format_version") != FORMAT_VERSION:
             version = doc.get("format_version") if isinstance(doc, dict) else None
             raise BundleError(f"unsupported bundle format version {version!r} (this chainrule reads {FORMAT_VERSION})")
@@ -343,9 +397,10 @@ class Bundle:
         for key in ("class_names", "feature_names"):
             if doc[key] is not None and not all(isinstance(c, str) for c in doc[key]):
                 raise BundleError(f"{key} must be strings")
-        model = from_spec(doc.get("spec"), custom).eval()
-        weights = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
-        _load_weights(model, weights)
+        if model is None:
+            model = from_spec(doc.get("spec"), custom).eval()
+            weights = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
+            _load_weights(model, weights)
         steps = [_decode_step(entry, i, arrays) for i, entry in enumerate(doc["preprocess"])]
         return cls(model, doc["input_shape"], preprocess=steps, class_names=doc["class_names"],
                    input_dtype=doc["input_dtype"], image_mode=doc["image_mode"], output=doc["output"],

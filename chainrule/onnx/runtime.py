@@ -8,10 +8,12 @@ default), integer inputs likewise.
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional, Sequence, Union
+import json
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from ..nn.modules.module import Module
 from ..tensor import Tensor
 
 _ORT_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16,
@@ -72,3 +74,35 @@ def load_onnx_predictor(path: Union[str, os.PathLike, bytes], all_outputs: bool 
                         threads: Optional[int] = None) -> OnnxPredictor:
     """Load an .onnx file (or its bytes) into onnxruntime: predictor(x) -> first output as an array."""
     return OnnxPredictor(path, all_outputs, threads)
+
+
+BUNDLE_ARRAYS_KEY = "chainrule.bundle.arrays"
+
+
+def encode_arrays(arrays: Dict[str, np.ndarray]) -> str:
+    """Small arrays (fitted scalers) as JSON, for an ONNX file's metadata."""
+    return json.dumps({k: {"dtype": str(v.dtype), "shape": list(v.shape), "data": v.ravel().tolist()}
+                       for k, v in arrays.items()})
+
+
+def decode_arrays(text: str) -> Dict[str, np.ndarray]:
+    """The inverse of encode_arrays, validating each entry."""
+    out = {}
+    for key, entry in json.loads(text).items():
+        dtype = np.dtype(entry["dtype"])
+        if dtype.kind not in "biuf":
+            raise ValueError(f"array {key!r} has a non-numeric dtype {dtype}")
+        out[key] = np.asarray(entry["data"], dtype=dtype).reshape(entry["shape"])
+    return out
+
+
+class OnnxModule(Module):
+    """An exported network run by onnxruntime, usable where a chainrule Module is (inference only)."""
+
+    def __init__(self, source: Union[str, os.PathLike, bytes]) -> None:
+        super().__init__()
+        self.predictor = OnnxPredictor(source)
+        self.metadata: Dict[str, str] = dict(self.predictor.session.get_modelmeta().custom_metadata_map)
+
+    def forward(self, x: Any) -> Tensor:
+        return Tensor._make(self.predictor(x))

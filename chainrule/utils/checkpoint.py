@@ -111,11 +111,11 @@ def _external(outputs: List[Tensor], start: int, inputs: List[Tensor]) -> Tuple[
 
 class Checkpoint(Function):
     """The node of a checkpointed segment: its backward runs the segment again and backpropagates through it."""
-    __slots__ = ("segment", "n_args")
+    __slots__ = ("segment",)
 
     @staticmethod
     def forward(ctx, segment, n_args, *arrays):
-        ctx.segment, ctx.n_args = segment, n_args
+        ctx.segment = segment
         ctx.save_for_backward(*arrays[:n_args])  # only the arguments: the point of checkpointing
         outputs, segment.outputs = segment.outputs, None
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
@@ -123,7 +123,7 @@ class Checkpoint(Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, *grads):
-        segment, n = ctx.segment, ctx.n_args
+        segment = ctx.segment
         needs = ctx.needs_input_grad[2:]
         saved = iter(ctx.saved_tensors)
         args, tensor_args = [], []

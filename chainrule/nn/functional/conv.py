@@ -132,7 +132,9 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: Optional[np.ndarray], geo: 
 def conv_weight_grad(gr: np.ndarray, x: np.ndarray, w_shape: tuple, geo: Geometry) -> np.ndarray:
     """d loss / d w = gr · colsᵀ, for the output gradient as rows gr of the convolution of x."""
     cols = im2col(x, w_shape[2:], geo)
-    gw = np.matmul(gr, cols.swapaxes(-1, -2)).reshape(w_shape)
+    # as (gr · colsᵀ)ᵀ = cols · grᵀ: the same product, several times faster in OpenBLAS for this shape
+    # (a long inner dimension N·OH·OW)
+    gw = np.matmul(cols, gr.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(w_shape)
     workspace.give(cols)
     return gw
 
