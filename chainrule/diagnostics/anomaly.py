@@ -189,8 +189,8 @@ def is_anomaly_check_nan_enabled() -> bool:
     return _state.check_nan
 
 
-class _Stop(Exception):
-    """Ends the forward pass at the first non-finite output."""
+class _Stop(BaseException):
+    """Ends the forward pass at the first non-finite output (past any `except Exception` in user code)."""
 
 
 class NonFinite:
