@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.process import busy_cpu_seconds, environment  # noqa: E402
+from bench.process import environment  # noqa: E402
 
 MARK = "RESULT "  # the line of rank 0's output that carries its measurements
 NETWORKS = {"1 Gbit/s Ethernet": 125e6, "10 Gbit/s Ethernet": 1.25e9, "100 Gbit/s InfiniBand": 12.5e9}
@@ -90,19 +90,17 @@ def worker(batch: int, limit: int) -> None:
 
 
 def launch(ranks: int, batch: int, limit: int) -> dict:
-    """Run the worker on `ranks` processes (a plain one for 1); its measurements and the machine's other load."""
+    """Run the worker on `ranks` processes (a plain one for 1); its measurements and the machine's load."""
     args = [sys.executable, str(Path(__file__).resolve()), "--worker", "--batch", str(batch), "--limit", str(limit)]
     if ranks > 1:
         from chainrule.distributed.launch import mpirun_command
         args = mpirun_command(ranks, allow_root=os.geteuid() == 0) + args
-    busy, began = busy_cpu_seconds(), time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, env=environment(1), cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"{ranks} rank(s) failed:\n{done.stdout}\n{done.stderr}")
     line = next(line for line in done.stdout.splitlines() if line.startswith(MARK))
     result = json.loads(line[len(MARK):])
-    if busy is not None:  # cores kept busy by other processes, beyond the ranks themselves
-        result["other_load"] = max(0.0, (busy_cpu_seconds() - busy) / (time.perf_counter() - began) - ranks)
+    result["load"] = os.getloadavg()[0]  # runnable processes, averaged over the last minute of the run
     return result
 
 
@@ -110,15 +108,16 @@ def report(results: list) -> str:
     base = results[0]
     per_step = base["seconds"] / base["steps"]
     lines = ["| ranks | steps | s per epoch | ms per step | allreduce wait ms/step | one allreduce alone (ms) | "
-             "speed-up | other load (cores) |", "|---|---|---|---|---|---|---|---|"]
+             "speed-up | machine load (1 min) |", "|---|---|---|---|---|---|---|---|"]
     for r in results:
         epoch = r["seconds"] / r["steps"] * r["epoch_steps"]
         lines.append(f"| {r['ranks']} | {r['steps']} | {epoch:.1f} | {1e3 * r['seconds'] / r['steps']:.1f} | "
                      f"{1e3 * r['wait'] / r['steps']:.2f} | {1e3 * r['allreduce']:.2f} | "
                      f"{base['seconds'] / base['steps'] / (r['seconds'] / r['steps']):.2f}x | "
-                     f"{r.get('other_load', float('nan')):.2f} |")
-    lines.append(f"\n(s per epoch: {base['epoch_steps']} steps; extrapolated from the steps run when --limit cut "
-                 f"the epoch short.)\n")
+                     f"{r['load']:.1f} on {os.cpu_count()} cores |")
+    if base["steps"] < base["epoch_steps"]:
+        lines.append(f"\n(s per epoch: {base['epoch_steps']} steps, extrapolated from the {base['steps']} steps run.)")
+    lines.append("")
     lines.append(estimate(per_step, base["gradient_bytes"]))
     return "\n".join(lines)
 

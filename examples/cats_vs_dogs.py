@@ -112,8 +112,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
 
     os.makedirs(args.out, exist_ok=True)
     probs, targets = predict(model, test_loader)
-    result["mistakes_picture"] = picture_mistakes([test_folder.samples[i] for i in test_idx], probs, targets,
-                                                  test_folder.classes, os.path.join(args.out, "misclassified.png"))
+    samples = [test_folder.samples[i] for i in test_idx]
+    result.update(test_samples=samples, test_probabilities=probs)
+    result["mistakes_picture"] = picture_mistakes(samples, probs, targets, test_folder.classes,
+                                                  os.path.join(args.out, "misclassified.png"))
     result["bundle"] = os.path.join(args.out, "cats_vs_dogs.bundle")
     save_bundle(model, result["bundle"], input_shape=(32, 32, 3), image_mode="RGB", preprocess=normalize,
                 class_names=test_folder.classes, metadata={"metrics": {"accuracy": result["test_accuracy"]}})

@@ -126,6 +126,18 @@ def test_numpy_functions_on_tensors_record_chainrule_operations():
     assert isinstance(z, cr.Tensor) and z.tolist() == [0.0, 1.5]
 
 
+def test_numpy_functions_without_a_derivative_refuse_tensors_that_require_grad():
+    x = cr.tensor([0.5, 1.5], requires_grad=True)
+    for fn in (np.square, np.reciprocal, np.rint, lambda t: np.clip(t, 0, 1), np.round):
+        assert isinstance(fn(x), cr.Tensor) and fn(x).requires_grad
+    with pytest.raises(TypeError, match="np.logaddexp.*no chainrule derivative.*detach"):
+        np.logaddexp(x, 1.0)
+    np.testing.assert_allclose(np.logaddexp(x.detach(), 0.0), np.logaddexp([0.5, 1.5], 0.0), rtol=1e-6)
+    with cr.no_grad():
+        assert isinstance(np.logaddexp(x, 0.0), np.ndarray)
+    assert np.shape(x) == (2,) and np.ndim(x) == 1  # inspection stays possible
+
+
 def test_detach_clone_and_requires_grad_():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     d = x.detach()

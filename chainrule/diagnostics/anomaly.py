@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import linecache
-import os
 import sys
 import warnings
 import weakref
@@ -24,8 +23,8 @@ from ..autograd import engine as _engine
 from ..autograd import function as _function
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
+from .frames import is_library
 
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _MAX_FRAMES = 40
 
 
@@ -49,7 +48,7 @@ class Origin:
     def user_frame(self) -> Optional[Tuple[str, int, str]]:
         """The innermost frame outside chainrule: the user's line that ran the operation."""
         for frame in reversed(self.frames):
-            if not frame[0].startswith(_PACKAGE):
+            if not is_library(frame[0]):
                 return frame
         return None
 

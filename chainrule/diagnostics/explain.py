@@ -36,7 +36,8 @@ RULES = {
     "Add": "∂(a+b)/∂a = ∂(a+b)/∂b = 1", "Sub": "∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1",
     "Mul": "∂(ab)/∂a = b, ∂(ab)/∂b = a", "Div": "∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²", "Neg": "∂(−a)/∂a = −1",
     "Pow": "∂aⁿ/∂a = n·aⁿ⁻¹", "Exp": "∂eˣ/∂x = eˣ", "Log": "∂ln x/∂x = 1/x", "Sqrt": "∂√x/∂x = 1/(2√x)",
-    "Tanh": "∂tanh x/∂x = 1 − tanh²x", "Sigmoid": "∂σ(x)/∂x = σ(x)(1 − σ(x))", "Relu": "∂relu(x)/∂x = 1 if x > 0 else 0",
+    "Tanh": "∂tanh x/∂x = 1 − tanh²x", "Sigmoid": "∂σ(x)/∂x = σ(x)(1 − σ(x))",
+    "Relu": "∂relu(x)/∂x = 1 if x > 0 else 0",
     "Sum": "∂Σx/∂xᵢ = 1", "Mean": "∂mean(x)/∂xᵢ = 1/n", "MatMul": "∂(AB)ᵢⱼ/∂Aᵢₖ = Bₖⱼ, ∂(AB)ᵢⱼ/∂Bₖⱼ = Aᵢₖ",
     "Linear": "y = xWᵀ + b: ∂yᵢ/∂xⱼ = Wᵢⱼ, ∂yᵢ/∂Wᵢⱼ = xⱼ, ∂yᵢ/∂bᵢ = 1",
     "ClassIndexNLL": "cross-entropy: ∂loss/∂xⱼ = (softmax(x)ⱼ − [j = target]) / n",
@@ -81,8 +82,9 @@ class Explanation:
             rest = self.total - sum(p for p, _ in self.paths)
             lines.append(f"... and {self.n_paths - len(self.paths)} more paths, contributing {rest:+.6g} together")
         lines.append(f"sum over all paths: {self.total:+.8g}")
-        lines.append(f"backward's gradient .grad{_index_text(self.index)}: {self.grad:+.8g}"
-                     f"{'  (equal up to float32 rounding)' if math.isclose(self.total, self.grad, rel_tol=1e-4, abs_tol=1e-7) else '  (MISMATCH)'}")
+        agree = math.isclose(self.total, self.grad, rel_tol=1e-4, abs_tol=1e-7)
+        lines.append(f"backward's gradient .grad{_index_text(self.index)}: {self.grad:+.8g}  "
+                     f"{'(equal up to float32 rounding)' if agree else '(MISMATCH)'}")
         lines += ["local derivatives used:"] + [f"  {op}: {rule}" for op, rule in self.rules.items()]
         return "\n".join(lines)
 
@@ -109,8 +111,8 @@ def explain(loss: Tensor, parameter: Tensor, index: Any = None, model: Any = Non
     Graphs with more than `max_elements` values on the way are summarized.
     """
     if not isinstance(loss, Tensor) or loss.grad_fn is None or loss.numel() != 1:
-        raise ValueError("explain needs a scalar loss computed from tensors that require grad, got "
-                         + (f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, Tensor) else type(loss).__name__))
+        got = f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, Tensor) else type(loss).__name__
+        raise ValueError(f"explain needs a scalar loss computed from tensors that require grad, got {got}")
     if not isinstance(parameter, Tensor) or not parameter.is_leaf or not parameter.requires_grad:
         raise ValueError("explain's second argument must be a leaf tensor that requires grad (a parameter)")
     names = parameter_names(model)
@@ -267,11 +269,10 @@ def _best_paths(root: Key, jac: dict, reach: dict, by_id: dict, label: Any, limi
             nxt = (id(src[0]), src[1], k)
             if nxt not in bound:  # no path to the parameter element from there
                 continue
-            shape_out = node._outputs[key[1]][0]
-            shape_in = src[0]._outputs[src[1]][0]
             many = sum(e is not None for e in node.next_functions) > 1
-            step = Step(node.name() + (f", input {i}" if many else ""), label(node, key[1]) + _element_text(key[2], shape_out),
-                        label(src[0], src[1]) + _element_text(k, shape_in), v)
+            step = Step(node.name() + (f", input {i}" if many else ""),
+                        label(node, key[1]) + _element_text(key[2], node._outputs[key[1]][0]),
+                        label(src[0], src[1]) + _element_text(k, src[0]._outputs[src[1]][0]), v)
             heapq.heappush(heap, (-abs(product * v) * bound[nxt], tie, nxt, product * v, steps + [step]))
             tie += 1
     return found

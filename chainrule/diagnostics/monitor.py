@@ -20,16 +20,14 @@ when the change of the weights since the last step gives the update ratio.
 from __future__ import annotations
 
 import math
-import os
-import sys
 import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
+from .frames import user_stacklevel
 
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEAD = ("ReLU", "ReLU6")
 SATURATING = ("Sigmoid", "Tanh")
 
@@ -40,14 +38,6 @@ class GradientFlowWarning(UserWarning):
 
 def _norm(a: np.ndarray) -> float:
     return math.sqrt(float(np.vdot(a, a)))
-
-
-def _user_level() -> int:
-    """The stacklevel that points a warning at the first caller outside chainrule."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class GradientMonitor:
@@ -177,7 +167,7 @@ class GradientMonitor:
         for kind, items in found.items():
             what = "gradients" if kind in ("vanishing", "exploding") else "units"
             warnings.warn(f"{kind} {what} at step {step} in {len(items)} layer{'s' if len(items) > 1 else ''}: "
-                          f"{'; '.join(items)} [{rules[kind]}]", GradientFlowWarning, stacklevel=_user_level())
+                          f"{'; '.join(items)} [{rules[kind]}]", GradientFlowWarning, stacklevel=user_stacklevel())
 
     def _flag(self, found: Dict[str, List[str]], step: int, layer: str, kind: str, detail: str) -> None:
         """Record a problem the first time it is seen in a layer."""

@@ -11,8 +11,8 @@ def require_matplotlib() -> Any:
         import matplotlib
         import matplotlib.figure  # noqa: F401  (figures drawn without pyplot: no window, no global state)
     except ImportError:
-        raise ImportError("drawing needs matplotlib, which is not installed: pip install matplotlib "
-                          "(or pip install 'chainrule[plot]'); the text table, monitor.table(), needs nothing") from None
+        raise ImportError("drawing needs matplotlib, which is not installed: pip install matplotlib (or pip "
+                          "install 'chainrule[plot]'); the text table, monitor.table(), needs nothing") from None
     return matplotlib
 
 

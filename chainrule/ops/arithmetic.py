@@ -223,7 +223,9 @@ def _with_operand(t: Tensor, x: Any, x_first: bool) -> tuple:
     of the tensor's dtype (a NumPy scalar too: it never widens the dtype), except that a float
     makes an integer tensor float."""
     if isinstance(x, (np.ndarray, list, tuple)):
-        x = np.asarray(x)
+        if not isinstance(x, np.ndarray):  # Python numbers in a list: as chainrule.tensor(list) reads them
+            x = np.asarray(x)
+            x = x.astype(get_default_dtype()) if x.dtype == np.float64 else x
         if x.ndim:
             return operands(Tensor._make(x), t) if x_first else operands(t, Tensor._make(x))
         x = x.item()

@@ -12,8 +12,8 @@ from chainrule.diagnostics.graph import reachable_nodes
 
 def parse_dot(text):
     """{node id: its label lines} and the set of (source label, target label) edges."""
-    labels = {m.group(1): m.group(2).split("\\n") for m in re.finditer(r'^\s*"([^"]+)" \[label="((?:[^"\\]|\\.)*)"', text,
-                                                                     re.M)}
+    pattern = r'^\s*"([^"]+)" \[label="((?:[^"\\]|\\.)*)"'
+    labels = {m.group(1): m.group(2).split("\\n") for m in re.finditer(pattern, text, re.M)}
     edges = {(labels[a][0], labels[b][0]) for a, b in re.findall(r'^\s*"([^"]+)" -> "([^"]+)"', text, re.M)}
     return labels, edges
 

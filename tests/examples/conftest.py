@@ -22,3 +22,4 @@ def dataset():
             pytest.skip(f"data set {name} not found at {path} (set CHAINRULE_DATASETS to the folder holding it)")
         return str(path)
     return find
+sys.path.insert(0, str(EXAMPLES / "data"))

@@ -3,9 +3,9 @@
 Max and average pooling loop over the kh·kw kernel positions only: each
 position is one strided view of the (padded) input holding that position's
 value for every window, so a window's max or sum builds up one position at a
-time, whole arrays at once. Max pooling keeps which position won in each
-window (the first maximum, as PyTorch), and its backward routes each
-gradient there. Both backwards are NumPy-only (`once_differentiable`).
+time, whole arrays at once. Max pooling's backward finds each window's
+winner (its first maximum, as PyTorch) and routes the gradient there. Both
+backwards are NumPy-only (`once_differentiable`).
 Adaptive average pooling is separable, A_h · x · A_wᵀ with averaging
 matrices, and nearest interpolation is indexing: both are built from
 differentiable tensor operations.
@@ -98,34 +98,63 @@ def _unpad(gp: np.ndarray, shape: tuple, w: Window) -> np.ndarray:
 
 
 class MaxPool2d(Function):
-    """Max over each window; the gradient goes to the first maximum of the window (a NaN wins, as in
-    PyTorch); once differentiable. Outputs (values, flat input indices) when asked for indices."""
-    __slots__ = ("pos", "x_shape", "window")
+    """Max over each window (a NaN wins, as in PyTorch); once differentiable. Outputs (values, flat input
+    indices) when asked for indices. Backward finds each window's winner again from the saved input and
+    output, so the forward pass is nothing but maxima."""
+    __slots__ = ("window",)
 
     @staticmethod
     def forward(ctx, x, w, return_indices):
         xp = _pad(x, w, -np.inf)
         positions = _positions(w)
         best = xp[positions[0][1]].copy()
-        pos = np.zeros(best.shape, np.uint8 if len(positions) < 256 else np.int32)
-        for p, where in positions[1:]:
-            v = xp[where]
-            wins = v > best
-            wins |= np.isnan(v)
-            np.copyto(best, v, where=wins)
-            pos[wins] = p
-        ctx.pos, ctx.x_shape, ctx.window = pos, x.shape, w
+        for _, where in positions[1:]:
+            np.maximum(best, xp[where], out=best)
+        ctx.window = w
+        if ctx.needs_input_grad:
+            ctx.save_for_backward(x, best)
         if not return_indices:
             return best
+        pos = np.zeros(best.shape, np.int64)
+        for p, _, hit in _winners(xp, best, positions):
+            np.copyto(pos, p, where=hit)
         return best, _flat_indices(pos, x.shape, w)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g, *unused):
-        gp = np.zeros(_padded_shape(ctx.x_shape, ctx.window), g.dtype)
-        for p, where in _positions(ctx.window):
-            gp[where] += np.where(ctx.pos == p, g, 0)
-        return _unpad(gp, ctx.x_shape, ctx.window), None, None
+        x, y = ctx.saved_tensors
+        w = ctx.window
+        xp = _pad(x, w, -np.inf)
+        (kh, kw), (sh, sw), (oh, ow) = w.kernel, w.stride, w.out
+        tiled = xp is x and (sh, sw) == (kh, kw) and w.dilation == (1, 1) and x.shape[-2:] == (oh * kh, ow * kw)
+        gp = np.empty(xp.shape, g.dtype) if tiled else np.zeros(xp.shape, g.dtype)
+        for _, where, hit in _winners(xp, y, _positions(w)):
+            if tiled:  # every input element is in exactly one window: write, no accumulation
+                np.multiply(g, hit, out=gp[where])
+            else:
+                gp[where] += g * hit
+        return _unpad(gp, x.shape, w), None, None
+
+
+def _winners(xp: np.ndarray, y: np.ndarray, positions: list) -> Any:
+    """For each kernel position (number, slice): the windows whose chosen element sits there (a reused
+    boolean array): the first maximum, or in a window holding NaN its last NaN (PyTorch's rule)."""
+    nan = np.isnan(y)
+    last_nan = None
+    if nan.any():
+        last_nan = np.full(y.shape, -1)
+        for p, where in positions:
+            np.copyto(last_nan, p, where=np.isnan(xp[where]))
+    free = np.ones(y.shape, bool)
+    hit = np.empty(y.shape, bool)
+    for p, where in positions:
+        np.equal(xp[where], y, out=hit)
+        hit &= free
+        free ^= hit
+        if last_nan is not None:
+            hit |= last_nan == p
+        yield p, where, hit
 
 
 def _flat_indices(pos: np.ndarray, shape: tuple, w: Window) -> np.ndarray:
