@@ -5,6 +5,8 @@ agree if DistributedDataParallel really broadcasts rank 0's parameters; the refe
 rank 0's. Batches are drawn per step from a fixed seed; rank r trains on the r-th equal slice of
 the global batch.
 """
+import contextlib
+
 import numpy as np
 
 import chainrule as cr
@@ -92,17 +94,26 @@ def train_ddp(name, rank, world):
     model = make_model(kind, seed=rank + 1)
     ddp = DistributedDataParallel(model, **options)
     opt = make_optimizer(ddp.parameters())
+    local = {}
     for step in range(STEPS):
         x, y = (shard(a, rank, world) for a in batch(step))
         opt.zero_grad()
         for k, (xs, ys) in enumerate(zip(np.array_split(x, micro), np.array_split(y, micro))):
-            if k < micro - 1:
-                with ddp.no_sync():
-                    (F.mse_loss(forward(ddp, kind, cr.tensor(xs), step, rank), cr.tensor(ys)) / micro).backward()
-            else:
+            with ddp.no_sync() if k < micro - 1 else contextlib.nullcontext():  # average once, at the last
                 (F.mse_loss(forward(ddp, kind, cr.tensor(xs), step, rank), cr.tensor(ys)) / micro).backward()
+            if step == 0 and k == 0 and micro > 1:  # after a backward under no_sync: this rank's own gradient
+                local = {"no_sync_grad." + n: p.grad.numpy().copy() for n, p in model.named_parameters()}
         opt.step()
-    return snapshot(model)
+    return dict(snapshot(model), **local)
+
+
+def first_micro_batch_gradient(name, rank, world):
+    """The gradient of rank `rank`'s first micro-batch alone at step 0 (what no_sync must leave in .grad)."""
+    kind, _, _, micro = CASES[name]
+    model = make_model(kind, seed=1)
+    x, y = (np.array_split(shard(a, rank, world), micro)[0] for a in batch(0))
+    (F.mse_loss(model(cr.tensor(x)), cr.tensor(y)) / micro).backward()
+    return {"no_sync_grad." + n: p.grad.numpy() for n, p in model.named_parameters()}
 
 
 def train_reference(name, world):
