@@ -8,6 +8,7 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
+import chainrule.nn.functional.conv as conv_functional
 from chainrule.autograd import grad
 from tests.conftest import requires_torch
 from tests.nn.functional_parity import compare_functional
@@ -15,6 +16,12 @@ from tests.nn.layer_parity import compare_with_torch, float64_input, gradcheck_l
 
 # PyTorch's own note that its 'same' padding may copy the input
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+
+
+@pytest.fixture(autouse=True, params=["per-sample products", "one product"])
+def products(request, monkeypatch):
+    """Every test runs both ways a convolution multiplies: a batch of per-sample products, or one product."""
+    monkeypatch.setattr(conv_functional, "PER_SAMPLE_LIMIT", 1 << 62 if request.param == "per-sample products" else 0)
 
 
 def f32(rng, *shape):
@@ -148,6 +155,17 @@ def test_graphs_kept_alive_together_backpropagate_independently(rng):
     for x, tx in zip(xs, txs):
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@requires_torch
+@pytest.mark.parametrize("make, shape", [(lambda m: m.Conv2d(3, 4, 3, padding=1), (0, 3, 5, 5)),
+                                         (lambda m: m.ConvTranspose2d(3, 4, 3, stride=2), (0, 3, 5, 5)),
+                                         (lambda m: m.Conv1d(3, 4, 3), (0, 3, 5))])
+def test_empty_batch(make, shape):
+    x = cr.tensor(np.zeros(shape, np.float32), requires_grad=True)
+    out = make(nn)(x)
+    out.sum().backward()
+    assert out.shape == tuple(make(torch.nn)(torch.zeros(shape)).shape) and x.grad.shape == shape
 
 
 def test_dtypes_stay_float32_and_gradients_of_unneeded_inputs_are_skipped(rng):

@@ -156,6 +156,16 @@ def test_gradient_penalty_through_normalization_matches_torch(rng, norm):
         np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-3, atol=1e-4, err_msg=name)
 
 
+@requires_torch
+@pytest.mark.parametrize("make", [lambda m: m.GroupNorm(1, 3), lambda m: m.BatchNorm2d(3).eval(),
+                                  lambda m: m.LayerNorm((5, 5))])
+def test_empty_batch(make):
+    x = cr.tensor(np.zeros((0, 3, 5, 5), np.float32), requires_grad=True)
+    out = make(nn)(x)
+    out.sum().backward()
+    assert out.shape == tuple(make(torch.nn)(torch.zeros(0, 3, 5, 5)).shape) and x.grad.shape == x.shape
+
+
 def test_double_converts_running_statistics_but_not_the_counter(rng):
     bn = nn.BatchNorm2d(3).double()
     assert bn.running_mean.dtype == np.float64 and bn.num_batches_tracked.dtype == np.int64

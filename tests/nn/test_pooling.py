@@ -140,6 +140,16 @@ def test_adaptive_avg_pool_is_twice_differentiable():
     assert gradgradcheck(lambda x: F.adaptive_avg_pool2d(x, (2, 3)) ** 2, [float64_input((1, 2, 5, 4))])
 
 
+@requires_torch
+@pytest.mark.parametrize("make", [lambda m: m.MaxPool2d(2), lambda m: m.AvgPool2d(3, 2, 1),
+                                  lambda m: m.AdaptiveAvgPool2d(2)])
+def test_empty_batch(make):
+    x = cr.tensor(np.zeros((0, 3, 5, 5), np.float32), requires_grad=True)
+    out = make(nn)(x)
+    out.sum().backward()
+    assert out.shape == tuple(make(torch.nn)(torch.zeros(0, 3, 5, 5)).shape) and x.grad.shape == x.shape
+
+
 def test_dtypes_stay_float32(rng):
     x = cr.tensor(f32(rng, 2, 3, 6, 6), requires_grad=True)
     for out in (F.max_pool2d(x, 2), F.avg_pool2d(x, 3, 1, 1), F.adaptive_avg_pool2d(x, 4)):

@@ -10,12 +10,15 @@ product is ONE matrix product per group, with gr = g as (O, N·OH·OW):
     grad_input  = col2im(Wᵀ · gr)                      adding each kernel position's rows back into the
                                                        input slice that position read
 
-(one product rather than a batch of N small ones: fewer BLAS calls, each
-with its threads' hand-off, which matters most on a busy machine). Loops run
-over the kh·kw kernel positions only, never over pixels, channels or the
-batch. A 1-D convolution is the 2-D one with height 1; a transposed
-convolution is the input gradient of a convolution (and its backward that
-convolution's forward and weight gradient).
+One product rather than a batch of N per-sample ones means fewer BLAS calls,
+each with its threads' hand-off, which stalls on a busy machine. But when
+the per-sample products are small (a first layer with one input channel),
+BLAS runs them on one thread, and one large product with a dimension that
+thin hands off badly: those run as a batch of per-sample products over views
+of the same columns. Loops run over the kh·kw kernel positions only, never
+over pixels, channels or the batch. A 1-D convolution is the 2-D one with
+height 1; a transposed convolution is the input gradient of a convolution
+(and its backward that convolution's forward and weight gradient).
 
 Memory: the columns are kh·kw times the input, so they are not kept for
 backward; backward rebuilds them from the saved input (a copy costing a few
@@ -101,26 +104,50 @@ def im2col(x: np.ndarray, kernel: tuple, geo: Geometry) -> np.ndarray:
     return cols
 
 
+PER_SAMPLE_LIMIT = 1 << 18  # multiply-adds; OpenBLAS runs smaller products on one thread
+
+
+def per_sample(w_shape: tuple, groups: int, out_hw: tuple) -> bool:
+    """Whether this convolution's products run as a batch of per-sample ones (see the module notes):
+    each of its three products has (O/groups)·(C/groups·kh·kw)·OH·OW multiply-adds per sample."""
+    o, cg, kh, kw = w_shape
+    return o // groups * cg * kh * kw * out_hw[0] * out_hw[1] < PER_SAMPLE_LIMIT
+
+
 def rows(g: np.ndarray, groups: int) -> np.ndarray:
     """An output gradient (N, O, OH, OW) as rows (groups, O/groups, N·OH·OW), a workspace array."""
     n, o = g.shape[:2]
-    r = workspace.take((groups, o // groups, g[0, 0].size * n), g.dtype)
+    r = workspace.take((groups, o // groups, n * g.shape[2] * g.shape[3]), g.dtype)
     np.copyto(r.reshape((o, n) + g.shape[2:]), g.transpose(1, 0, 2, 3))
     return r
 
 
+def _by_sample(cols: np.ndarray, n: int, l: int) -> np.ndarray:
+    """Columns (G, K, N·L) viewed per sample: (N, G, K, L)."""
+    return cols.reshape(cols.shape[:2] + (n, l)).transpose(2, 0, 1, 3)
+
+
 def conv_forward(x: np.ndarray, w: np.ndarray, bias: Optional[np.ndarray], geo: Geometry) -> np.ndarray:
     """The convolution (cross-correlation) of x (N, C, H, W) with w (O, C/groups, kh, kw), plus bias."""
+    n = x.shape[0]
     o, cg, kh, kw = w.shape
     g = geo.groups
-    cols = im2col(x, (kh, kw), geo)
-    prod = workspace.take((g, o // g, cols.shape[2]), x.dtype)
-    np.matmul(w.reshape(g, o // g, -1), cols, out=prod)
-    workspace.give(cols)
     (sh, sw), ((t, b), (lp, rp)), (dh, dw) = geo.stride, geo.padding, geo.dilation
     oh, ow = out_size(x.shape[2], kh, sh, t + b, dh), out_size(x.shape[3], kw, sw, lp + rp, dw)
-    out = np.empty((x.shape[0], o, oh, ow), x.dtype)
-    by_sample = prod.reshape(o, -1, oh, ow).transpose(1, 0, 2, 3)
+    cols = im2col(x, (kh, kw), geo)
+    wg = w.reshape(g, o // g, -1)
+    if per_sample(w.shape, g, (oh, ow)):
+        # (N, G, O/G, L): already (N, O, OH, OW)
+        out = np.matmul(wg, _by_sample(cols, n, oh * ow)).reshape(n, o, oh, ow)
+        workspace.give(cols)
+        if bias is not None:
+            out += bias.reshape(-1, 1, 1)
+        return out
+    prod = workspace.take((g, o // g, cols.shape[2]), x.dtype)
+    np.matmul(wg, cols, out=prod)
+    workspace.give(cols)
+    out = np.empty((n, o, oh, ow), x.dtype)
+    by_sample = prod.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
     if bias is None:
         np.copyto(out, by_sample)
     else:  # back to (N, O, OH, OW) and the bias added, in one pass
@@ -129,32 +156,50 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: Optional[np.ndarray], geo: 
     return out
 
 
-def conv_weight_grad(gr: np.ndarray, x: np.ndarray, w_shape: tuple, geo: Geometry) -> np.ndarray:
-    """d loss / d w = gr · colsᵀ, for the output gradient as rows gr of the convolution of x."""
+def conv_weight_grad(g: np.ndarray, gr: Optional[np.ndarray], x: np.ndarray, w_shape: tuple,
+                     geo: Geometry) -> np.ndarray:
+    """d loss / d w = gr · colsᵀ for the output gradient g (N, O, OH, OW) of the convolution of x;
+    gr: g as rows, needed unless the products run per sample."""
+    o, groups = w_shape[0], geo.groups
     cols = im2col(x, w_shape[2:], geo)
-    # as (gr · colsᵀ)ᵀ = cols · grᵀ: the same product, several times faster in OpenBLAS for this shape
-    # (a long inner dimension N·OH·OW)
-    gw = np.matmul(cols, gr.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(w_shape)
+    if gr is None:  # per sample: Σₙ gₙ · colsₙᵀ
+        n, _, oh, ow = g.shape
+        per = np.matmul(g.reshape(n, groups, o // groups, oh * ow), _by_sample(cols, n, oh * ow).swapaxes(-1, -2))
+        gw = per.sum(axis=0).reshape(w_shape)
+    else:  # as (cols · grᵀ)ᵀ: the same product, several times faster in OpenBLAS for this long inner dimension
+        gw = np.matmul(cols, gr.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(w_shape)
     workspace.give(cols)
     return gw
 
 
-def conv_input_grad(gr: np.ndarray, w: np.ndarray, x_shape: tuple, out_hw: tuple, geo: Geometry) -> np.ndarray:
-    """d loss / d x (shape x_shape) from the output gradient as rows gr: col2im of Wᵀ · gr."""
+def conv_input_grad(g: np.ndarray, gr: Optional[np.ndarray], w: np.ndarray, x_shape: tuple,
+                    geo: Geometry) -> np.ndarray:
+    """d loss / d x (shape x_shape) from the output gradient g (N, O, OH, OW): col2im of Wᵀ · gr;
+    gr: g as rows, needed unless the products run per sample."""
     n, c, h, wd = x_shape
     o, cg, kh, kw = w.shape
-    oh, ow = out_hw
+    groups = geo.groups
+    oh, ow = g.shape[2:]
     (sh, sw), ((t, b), (lp, rp)), (dh, dw) = geo.stride, geo.padding, geo.dilation
-    gcols = workspace.take((geo.groups, cg * kh * kw, gr.shape[2]), gr.dtype)
-    np.matmul(w.reshape(geo.groups, o // geo.groups, -1).swapaxes(-1, -2), gr, out=gcols)
-    by_position = gcols.reshape(c, kh, kw, n, oh, ow)
-    dxp = np.zeros((n, c, h + t + b, wd + lp + rp), gr.dtype)
+    wt = w.reshape(groups, o // groups, -1).swapaxes(-1, -2)
+    if gr is None:
+        gcols = workspace.take((n, groups, cg * kh * kw, oh * ow), g.dtype)
+        np.matmul(wt, g.reshape(n, groups, o // groups, oh * ow), out=gcols)
+        by_position = gcols.reshape(n, c, kh, kw, oh, ow).transpose(2, 3, 0, 1, 4, 5)
+    else:
+        gcols = workspace.take((groups, cg * kh * kw, gr.shape[2]), g.dtype)
+        np.matmul(wt, gr, out=gcols)
+        by_position = gcols.reshape(c, kh, kw, n, oh, ow).transpose(1, 2, 3, 0, 4, 5)
+    dxp = np.zeros((n, c, h + t + b, wd + lp + rp), g.dtype)
     for i in range(kh):
         for j in range(kw):
-            dxp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += \
-                by_position[:, i, j].transpose(1, 0, 2, 3)
+            dxp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += by_position[i, j]
     workspace.give(gcols)
     return dxp[:, :, t:t + h, lp:lp + wd] if (t or b or lp or rp) else dxp
+
+
+def _rows_unless_per_sample(g: np.ndarray, w_shape: tuple, groups: int) -> Optional[np.ndarray]:
+    return None if per_sample(w_shape, groups, g.shape[2:]) else rows(g, groups)
 
 
 class Conv2d(Function):
@@ -174,9 +219,9 @@ class Conv2d(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gr = rows(g, ctx.geo.groups) if need_x or need_w else None
-        gx = conv_input_grad(gr, w, ctx.x_shape, g.shape[2:], ctx.geo) if need_x else None
-        gw = conv_weight_grad(gr, x, ctx.w_shape, ctx.geo) if need_w else None
+        gr = _rows_unless_per_sample(g, ctx.w_shape, ctx.geo.groups) if need_x or need_w else None
+        gx = conv_input_grad(g, gr, w, ctx.x_shape, ctx.geo) if need_x else None
+        gw = conv_weight_grad(g, gr, x, ctx.w_shape, ctx.geo) if need_w else None
         if gr is not None:
             workspace.give(gr)
         return gx, gw, g.sum(axis=(0, 2, 3)) if need_b else None, None
@@ -195,9 +240,10 @@ class ConvTranspose2d(Function):
         need = ctx.needs_input_grad
         if need:
             ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
-        xr = rows(x, geo.groups)
-        out = np.ascontiguousarray(conv_input_grad(xr, w, out_shape, x.shape[2:], geo))
-        workspace.give(xr)
+        xr = _rows_unless_per_sample(x, w.shape, geo.groups)
+        out = np.ascontiguousarray(conv_input_grad(x, xr, w, out_shape, geo))
+        if xr is not None:
+            workspace.give(xr)
         if bias is not None:
             out += bias.reshape(-1, 1, 1)
         return out
@@ -209,9 +255,10 @@ class ConvTranspose2d(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         gw = None
         if need_w:
-            xr = rows(x, ctx.geo.groups)
-            gw = conv_weight_grad(xr, g, ctx.w_shape, ctx.geo)
-            workspace.give(xr)
+            xr = _rows_unless_per_sample(x, ctx.w_shape, ctx.geo.groups)
+            gw = conv_weight_grad(x, xr, g, ctx.w_shape, ctx.geo)
+            if xr is not None:
+                workspace.give(xr)
         return (conv_forward(g, w, None, ctx.geo) if need_x else None, gw,
                 g.sum(axis=(0, 2, 3)) if need_b else None, None, None)
 

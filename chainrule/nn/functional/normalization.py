@@ -168,6 +168,6 @@ def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, 
                            f"to be divisible by num_groups={num_groups}")
     _check_param(weight, (c,), "weight", "group_norm")
     _check_param(bias, (c,), "bias", "group_norm")
-    grouped = reshape(input, (n, num_groups, c // num_groups, -1))
+    grouped = reshape(input, (n, num_groups, c // num_groups, int(np.prod(input.shape[2:]))))
     out = Normalize.apply(grouped, weight, bias, (2, 3), (num_groups, c // num_groups, 1), eps, None, None)
     return reshape(out, input.shape)
