@@ -5,14 +5,16 @@ checkpointing of a deep MLP (time per training step, activations kept for backwa
     python -m bench.diagnostics_overhead --rounds 3 --steps 5
 
 Runs with and without alternate round by round, so a machine that slows down for a while slows both;
-the medians of the per-step times are compared. Not part of the test suite.
+the medians of the per-step times are compared: wall time, and the main thread's CPU time, which other
+processes competing for the cores disturb much less (BLAS helper threads are not in it, but they do the
+same work in both runs). Not part of the test suite.
 """
 from __future__ import annotations
 
 import argparse
 import statistics
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
@@ -25,13 +27,32 @@ from .workloads import cnn
 from .workloads.training import init_params, load_params
 
 
-def timed(step: Callable[[], object], steps: int) -> List[float]:
+def timed(step: Callable[[], object], steps: int) -> List[Tuple[float, float]]:
+    """(wall time, main-thread CPU time) of each of `steps` calls."""
     times = []
     for _ in range(steps):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.thread_time()
         step()
-        times.append(time.perf_counter() - start)
+        times.append((time.perf_counter() - wall, time.thread_time() - cpu))
     return times
+
+
+def compare(a: List[Tuple[float, float]], b: List[Tuple[float, float]]) -> Dict[str, float]:
+    """Medians of wall and CPU times of runs a and b, and b's extra cost relative to a."""
+    out = {}
+    for i, kind in enumerate(("wall", "cpu")):
+        ma, mb = statistics.median(t[i] for t in a), statistics.median(t[i] for t in b)
+        out.update({f"{kind} a": ma, f"{kind} b": mb, f"{kind} overhead": mb / ma - 1})
+    return out
+
+
+def row(name: str, c: Dict[str, float], side: str, extra: str = "") -> str:
+    """A Markdown table row: wall and CPU milliseconds, with the overhead on the b side."""
+    cells = []
+    for kind in ("wall", "cpu"):
+        cell = f"{c[f'{kind} {side}'] * 1e3:.1f} ms"
+        cells.append(cell + (f" ({c[f'{kind} overhead']:+.1%})" if side == "b" else ""))
+    return f"| {name} | {' | '.join(cells)} |{extra}"
 
 
 def monitor_overhead(rounds: int, steps: int, batch: int = 64) -> Dict[str, float]:
@@ -49,20 +70,18 @@ def monitor_overhead(rounds: int, steps: int, batch: int = 64) -> Dict[str, floa
         opt.step()
 
     timed(step, 3)
-    plain: List[float] = []
-    watched: List[float] = []
+    plain: list = []
+    watched: list = []
     for r in range(rounds):
         for attached in ((False, True) if r % 2 == 0 else (True, False)):
             monitor = GradientMonitor(model, warn=False) if attached else None
-            times = timed(step, steps)
-            (watched if attached else plain).extend(times)
+            (watched if attached else plain).extend(timed(step, steps))
             if monitor is not None:
                 monitor.remove()
-    a, b = statistics.median(plain), statistics.median(watched)
-    return {"without": a, "with": b, "overhead": b / a - 1}
+    return compare(plain, watched)
 
 
-def checkpoint_overhead(rounds: int, steps: int, blocks: int = 32, width: int = 512, batch: int = 256,
+def checkpoint_overhead(rounds: int, steps: int, blocks: int = 32, width: int = 256, batch: int = 1024,
                         segments: int = 6) -> Dict[str, float]:
     """Step time, activations kept for backward and peak memory of a deep ReLU MLP, plain and checkpointed."""
     cr.manual_seed(0)
@@ -87,12 +106,11 @@ def checkpoint_overhead(rounds: int, steps: int, blocks: int = 32, width: int = 
         step(run)
         result[f"saved {name}"] = saved_bytes(run(x).pow(2).mean())
         result[f"peak {name}"] = peak_memory(backprop, run)[1]
-    times: Dict[str, List[float]] = {name: [] for name in runs}
+    times: Dict[str, list] = {name: [] for name in runs}
     for r in range(rounds):
         for name in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
             times[name].extend(timed(lambda: step(runs[name]), steps))
-    a, b = statistics.median(times["plain"]), statistics.median(times["checkpointed"])
-    result.update({"time plain": a, "time checkpointed": b, "overhead": b / a - 1})
+    result.update(compare(times["plain"], times["checkpointed"]))
     return result
 
 
@@ -102,18 +120,18 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=10, help="training steps timed per round (default: %(default)s)")
     args = p.parse_args()
     m = monitor_overhead(args.rounds, args.steps)
-    print("| GradientMonitor on the MNIST example network (W2, batch 64) | step time |\n|---|---|")
-    print(f"| without | {m['without'] * 1e3:.1f} ms |\n| with the monitor attached | {m['with'] * 1e3:.1f} ms "
-          f"({m['overhead']:+.1%}) |\n")
+    print("| the MNIST example network (W2, batch 64) | step, wall time | step, main-thread CPU time |")
+    print("|---|---|---|")
+    print(row("without a monitor", m, "a"))
+    print(row("with a GradientMonitor attached", m, "b") + "\n")
     c = checkpoint_overhead(args.rounds, args.steps)
     mib = 2 ** 20
-    print("| deep MLP (32 × Linear(512, 512) + ReLU, batch 256) | step time | kept for backward | "
-          "peak of forward + backward |")
-    print("|---|---|---|---|")
-    print(f"| plain | {c['time plain'] * 1e3:.1f} ms | {c['saved plain'] / mib:.1f} MiB | "
-          f"{c['peak plain'] / mib:.1f} MiB |")
-    print(f"| checkpoint_sequential, 6 segments | {c['time checkpointed'] * 1e3:.1f} ms ({c['overhead']:+.1%}) | "
-          f"{c['saved checkpointed'] / mib:.1f} MiB | {c['peak checkpointed'] / mib:.1f} MiB |")
+    print("| deep MLP (32 × Linear(256, 256) + ReLU, batch 1024) | step, wall time | step, main-thread CPU time "
+          "| kept for backward | peak of forward + backward |")
+    print("|---|---|---|---|---|")
+    print(row("plain", c, "a", f" {c['saved plain'] / mib:.1f} MiB | {c['peak plain'] / mib:.1f} MiB |"))
+    print(row("checkpoint_sequential, 6 segments", c, "b",
+              f" {c['saved checkpointed'] / mib:.1f} MiB | {c['peak checkpointed'] / mib:.1f} MiB |"))
 
 
 if __name__ == "__main__":

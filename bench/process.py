@@ -30,11 +30,25 @@ def busy_cpu_seconds() -> Optional[float]:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-class Worker:
-    """`python -m bench.worker WORKLOAD FRAMEWORK THREADS`, answering one JSON line per command."""
+def wait_until_quiet(max_load: float, timeout: float, window: float = 0.5) -> float:
+    """Wait (at most `timeout` seconds) until other processes keep fewer than `max_load` cores busy over
+    `window` seconds; returns the load last seen (0 where /proc/stat cannot be read)."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        busy = busy_cpu_seconds()
+        if busy is None:
+            return 0.0
+        time.sleep(window)
+        load = (busy_cpu_seconds() - busy) / window
+        if load < max_load or time.perf_counter() > deadline:
+            return load
 
-    def __init__(self, workload: str, framework: str, threads: int) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.worker", workload, framework, str(threads)],
+
+class Worker:
+    """`python -m bench.worker WORKLOAD FRAMEWORK THREADS CLOCK`, answering one JSON line per command."""
+
+    def __init__(self, workload: str, framework: str, threads: int, clock: str = "wall") -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.worker", workload, framework, str(threads), clock],
                                      cwd=ROOT, env=environment(threads), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         self._status = None

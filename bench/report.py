@@ -153,4 +153,6 @@ def epoch_table(results: dict) -> list:
     rows.append(f"| test accuracy | {shown(cr, 'accuracy', lambda a: f'{100 * a:.2f}%')} | "
                 f"{shown(pt, 'accuracy', lambda a: f'{100 * a:.2f}%')} | |")
     rows.append(f"| batches from | {shown(cr, 'loader', str)} | {shown(pt, 'loader', str)} | |")
+    rows.append(f"| other load (cores busy with other processes) | {shown(cr, 'background', lambda b: f'{b:.2f}')} | "
+                f"{shown(pt, 'background', lambda b: f'{b:.2f}')} | |")
     return rows

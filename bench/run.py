@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import report, startup  # noqa: E402
-from bench.process import Worker  # noqa: E402
+from bench.process import Worker, wait_until_quiet  # noqa: E402
 from bench.workloads import WORKLOADS  # noqa: E402
 
 PAUSE = 0.25  # seconds between two timed runs: lets the last run's spinning BLAS threads go to sleep
@@ -32,7 +32,7 @@ def run_steps(wid: str, frameworks: list, args: argparse.Namespace, threads: dic
     """Per framework: {"medians": [median seconds per step of each repeat], "loss": ...} or why it did not run."""
     w = WORKLOADS[wid]
     names = frameworks + (["matmul"] if w.matmul else [])
-    workers = {fw: Worker(wid, fw, args.threads) for fw in names}
+    workers = {fw: Worker(wid, fw, args.threads, args.clock) for fw in names}
     results = {}
     for fw, worker in workers.items():
         status = worker.status
@@ -45,6 +45,8 @@ def run_steps(wid: str, frameworks: list, args: argparse.Namespace, threads: dic
         for fw in order:
             if "medians" not in results[fw]:
                 continue
+            if args.quiet is not None:
+                wait_until_quiet(args.quiet, args.quiet_timeout)
             answer = workers[fw].ask(f"run {args.warmup} {args.steps}")
             if "times" not in answer:
                 results[fw] = answer
@@ -93,6 +95,13 @@ def main() -> None:
                         help="threads for every framework (default 2)")
     parser.add_argument("--frameworks", default="chainrule,torch,floor",
                         help="any of chainrule, torch, floor (default: all three)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="time steps by elapsed time (default) or by each process's own CPU time, which "
+                             "other processes barely disturb: use with --threads 1 on a busy machine")
+    parser.add_argument("--quiet", type=float, metavar="CORES",
+                        help="before each timed run, wait until other processes use fewer cores than this")
+    parser.add_argument("--quiet-timeout", type=float, default=60, metavar="SECONDS",
+                        help="longest wait for --quiet (default 60), then run anyway")
     parser.add_argument("--json", help="also write the raw results to this file")
     args = parser.parse_args()
     only = [w.strip() for w in args.only.split(",") if w.strip()]
@@ -117,10 +126,11 @@ def main() -> None:
     raw = {"steps": steps, "imports": imports, "memory": memory, "epoch": epoch}
 
     lines = [f"Command: `python bench/run.py {' '.join(sys.argv[1:])}`".replace("  ", " "), "",
-             *report.machine(args.threads, threads), "",
-             f"Median over {args.repeats} repeats of the median of {args.steps} steps (after {args.warmup} "
-             "warm-up steps); spread = (slowest - fastest repeat) / median.", ""]
+             *report.machine(args.threads, threads), ""]
     if steps:
+        clock = "elapsed time" if args.clock == "wall" else "CPU time of each process (all its threads)"
+        lines += [f"Median over {args.repeats} repeats of the median of {args.steps} steps (after {args.warmup} "
+                  f"warm-up steps), timed by {clock}; spread = (slowest - fastest repeat) / median.", ""]
         lines += report.steps_table(steps) + [""]
         mm = report.matmul_table(steps)
         lines += ["Matrix products (BLAS) against everything else, per step:", ""] + mm + [""] if mm else []

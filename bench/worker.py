@@ -1,12 +1,13 @@
-"""One framework running one workload, in its own process: `python -m bench.worker W1 torch 2`.
+"""One framework running one workload, in its own process: `python -m bench.worker W1 torch 2 [wall|cpu]`.
 
 The orchestrator (bench/run.py) starts it with the thread count already in its environment, then sends
 one command per line on stdin and reads one JSON line per answer:
-    run WARMUP STEPS  ->  {"times": [seconds per step...], "loss": last loss}
-    epoch             ->  {"seconds": ..., "accuracy": ...}   (epoch workloads)
+    run WARMUP STEPS  ->  {"times": [seconds per step...], "loss": last loss, "cpu": CPU seconds used}
+    epoch             ->  {"seconds": ..., "accuracy": ..., "cpu": ...}   (epoch workloads)
     quit
 The first line it writes says whether setup worked: {"ready": ...}, {"missing": ...} or {"error": ...}.
 Frameworks: "chainrule", "torch", "floor" (hand-written NumPy), "matmul" (the floor's matrix products alone).
+Clock: "wall" (elapsed time, the default) or "cpu" (this process's CPU time, all threads together).
 """
 from __future__ import annotations
 
@@ -94,30 +95,32 @@ def setup(workload_id: str, framework: str, threads: int) -> tuple:
     return step, info
 
 
-def measure(step: Callable, warmup: int, steps: int) -> dict:
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def measure(step: Callable, warmup: int, steps: int, clock: Callable) -> dict:
     """Time each of `steps` steps after `warmup` untimed ones."""
     gc.collect()
-    cpu = time.process_time()
     loss = None
     for _ in range(warmup):
         loss = step()
     times = []
     for _ in range(steps):
-        start = time.perf_counter()
+        start = clock()
         loss = step()
-        times.append(time.perf_counter() - start)
-    return {"times": times, "loss": loss if loss is None or isinstance(loss, float) else loss.item(),
-            "cpu": time.process_time() - cpu}
+        times.append(clock() - start)
+    return {"times": times, "loss": loss if loss is None or isinstance(loss, float) else loss.item()}
 
 
 def main(argv: list) -> None:
     workload_id, framework, threads = argv[0], argv[1], int(argv[2])
-    answer = sys.stdout
+    clock = CLOCKS[argv[3] if len(argv) > 3 else "wall"]
+    channel = sys.stdout
     sys.stdout = sys.stderr  # whatever the libraries print must not mix with the answers
 
     def reply(obj: dict) -> None:
-        answer.write(json.dumps(obj) + "\n")
-        answer.flush()
+        channel.write(json.dumps(obj) + "\n")
+        channel.flush()
 
     try:
         target, info = setup(workload_id, framework, threads)
@@ -127,13 +130,15 @@ def main(argv: list) -> None:
     reply({"ready": info})
     for line in sys.stdin:
         cmd = line.split()
+        cpu = time.process_time()
         try:
             if cmd[0] == "run":
-                reply(measure(target, int(cmd[1]), int(cmd[2])))
+                answer = measure(target, int(cmd[1]), int(cmd[2]), clock)
             elif cmd[0] == "epoch":
-                reply(target())
+                answer = target()
             else:
                 return
+            reply({**answer, "cpu": time.process_time() - cpu})
         except Exception as exc:
             reply(failure(exc))
 

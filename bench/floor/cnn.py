@@ -5,7 +5,8 @@ into an (N·H·W, k·k·C) matrix and the convolution one BLAS product; its inpu
 product back into that matrix and col2im, 9 slice additions. For the second convolution this runs
 over chunks of a few images, so the column matrix stays in cache (the whole batch's would be 42 MB):
 backward rebuilds each chunk's columns instead of reading them back from memory. PyTorch's (C, H, W)
-flatten order for the first linear layer is folded into that layer's weight once, at the edges.
+flatten order for the first linear layer is folded into that layer's weight once, at the edges, and
+that weight is kept as (in, out): its three products take 11% less time than with (out, in).
 """
 from __future__ import annotations
 
@@ -55,14 +56,14 @@ class CNN(Floor):
         self.dh1 = e(self.h1.shape, np.float32)
         self.opt = SGD(self.flat, lr, momentum)
 
-    # PyTorch layouts: conv weight (out, in, k, k) -> (out, k·k·in); fc1 input order (C,H,W) -> (H,W,C)
+    # PyTorch layouts: conv weight (out, in, k, k) -> (out, k·k·in); fc1 (out, C·H·W) -> (H·W·C, out)
     def to_internal(self, name: str, a: np.ndarray) -> np.ndarray:
         if name == "0.weight":
             return a.reshape(32, 9)
         if name == "2.weight":
             return a.transpose(0, 2, 3, 1).reshape(64, 9 * 32)
         if name == "7.weight":
-            return a.reshape(128, 64, 12, 12).transpose(0, 2, 3, 1).reshape(128, 9216)
+            return a.reshape(128, 64, 12, 12).transpose(0, 2, 3, 1).reshape(128, 9216).T
         return a
 
     def to_torch(self, name: str, a: np.ndarray) -> np.ndarray:
@@ -71,7 +72,7 @@ class CNN(Floor):
         if name == "2.weight":
             return a.reshape(64, K, K, 32).transpose(0, 3, 1, 2)
         if name == "7.weight":
-            return a.reshape(128, 12, 12, 64).transpose(0, 3, 1, 2).reshape(128, 9216)
+            return a.T.reshape(128, 12, 12, 64).transpose(0, 3, 1, 2).reshape(128, 9216)
         return a
 
     def _dropout(self, x: np.ndarray, p: float, u: np.ndarray, keep: np.ndarray, out: np.ndarray) -> None:
@@ -103,7 +104,7 @@ class CNN(Floor):
         np.maximum(pool, quads[3], out=pool)
         p1, p2 = self.dropout
         self._dropout(pool.reshape(n, -1), p1, self.u1.reshape(n, -1), self.keep1.reshape(n, -1), self.a1)
-        np.matmul(self.a1, self.w3.T, out=self.h3)
+        np.matmul(self.a1, self.w3, out=self.h3)
         self.h3 += self.b3
         np.maximum(self.h3, 0, out=self.h3)
         self._dropout(self.h3, p2, self.u2, self.keep2, self.a3)
@@ -117,9 +118,9 @@ class CNN(Floor):
         self.da3 *= self.keep2
         np.multiply(self.da3, self.h3 > 0, out=self.da3)
         self.da3 *= 1 / (1 - p2)
-        np.matmul(self.da3.T, self.a1, out=self.gw3)
+        np.matmul(self.a1.T, self.da3, out=self.gw3)
         np.sum(self.da3, axis=0, out=self.gb3)
-        np.matmul(self.da3, self.w3, out=self.da1)
+        np.matmul(self.da3, self.w3.T, out=self.da1)
         self.da1 *= self.keep1.reshape(n, -1)
         self.da1 *= 1 / (1 - p1)
         # max-pool and relu: the gradient goes to the positions holding a positive maximum
@@ -160,12 +161,12 @@ class CNN(Floor):
         np.matmul(self.cols1.reshape(-1, 9), self.w1.T, out=self.h1.reshape(-1, 32))
         for start in range(0, n, CHUNK):
             np.matmul(cols2, self.w2.T, out=self.h2[start:start + CHUNK].reshape(-1, 64))
-        np.matmul(self.a1, self.w3.T, out=self.h3)
+        np.matmul(self.a1, self.w3, out=self.h3)
         np.matmul(self.a3, self.w4.T, out=self.z)
         np.matmul(self.dz.T, self.a3, out=self.gw4)
         np.matmul(self.dz, self.w4, out=self.da3)
-        np.matmul(self.da3.T, self.a1, out=self.gw3)
-        np.matmul(self.da3, self.w3, out=self.da1)
+        np.matmul(self.a1.T, self.da3, out=self.gw3)
+        np.matmul(self.da3, self.w3.T, out=self.da1)
         for start in range(0, n, CHUNK):
             g = self.dh2[start:start + CHUNK].reshape(-1, 64)
             np.matmul(g.T, cols2, out=self.gw2_part)

@@ -2,8 +2,9 @@
 
 Gates are kept in the order (o, i, f, g) instead of PyTorch's (i, f, g, o): the three sigmoid gates are
 then one block, and the three gates whose gradient is a multiple of dc are another. A sigmoid is
-½·tanh(x/2) + ½, so with the sigmoid rows of the weights halved (a copy refreshed each step) one tanh
-over the whole gate buffer activates all four gates. Per time step, forward:
+½·tanh(x/2) + ½, so with the sigmoid rows of the weights halved (a copy refreshed each step, stored
+transposed: a product with a transposed view is up to a third slower at these sizes) one tanh over the
+whole gate buffer activates all four gates. Per time step, forward:
     a = act(x W_ihᵀ + h W_hhᵀ + b);  c = f·c_prev + i·g;  h = o·tanh(c)
 and backward, with dc carried from the next step:
     dc += dh·o·(1 - tanh²c);  d(i, f, g) = dc·(g, c_prev, i);  do = dh·tanh c
@@ -43,9 +44,9 @@ class LSTM(Floor):
         hid = self.w_hh.shape[1]
         self.x, self.y, self.hid = x, y, hid
         e = np.empty
-        self.scale = np.ones((4 * hid, 1), np.float32)
+        self.scale = np.ones(4 * hid, np.float32)
         self.scale[:3 * hid] = 0.5
-        self.w_ih_s, self.w_hh_s = e(self.w_ih.shape, np.float32), e(self.w_hh.shape, np.float32)
+        self.w_ih_st, self.w_hh_st = e(self.w_ih.shape[::-1], np.float32), e(self.w_hh.shape[::-1], np.float32)
         self.b_s = e(4 * hid, np.float32)
         self.xw = e((steps, batch, 4 * hid), np.float32)
         self.act = e((steps, batch, 4 * hid), np.float32)
@@ -73,13 +74,13 @@ class LSTM(Floor):
     def loss_and_grads(self) -> float:
         steps, batch, _ = self.x.shape
         hid = self.hid
-        np.multiply(self.w_ih, self.scale, out=self.w_ih_s)
-        np.multiply(self.w_hh, self.scale, out=self.w_hh_s)
+        np.multiply(self.w_ih.T, self.scale, out=self.w_ih_st)
+        np.multiply(self.w_hh.T, self.scale, out=self.w_hh_st)
         np.add(self.b_ih, self.b_hh, out=self.b_s)
-        self.b_s *= self.scale[:, 0]
-        np.matmul(self.x.reshape(steps * batch, -1), self.w_ih_s.T, out=self.xw.reshape(steps * batch, -1))
+        self.b_s *= self.scale
+        np.matmul(self.x.reshape(steps * batch, -1), self.w_ih_st, out=self.xw.reshape(steps * batch, -1))
         self.xw += self.b_s
-        hs, cs, tc, tmp, w_hh_t = self.hs, self.cs, self.tc, self.tmp, self.w_hh_s.T
+        hs, cs, tc, tmp, w_hh_t = self.hs, self.cs, self.tc, self.tmp, self.w_hh_st
         o, i, f, g = self.o, self.i, self.f, self.g
         for t in range(steps):
             a = self.act[t]
