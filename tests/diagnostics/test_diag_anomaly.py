@@ -107,6 +107,8 @@ def test_checked_under_create_graph_as_well():
 def bad_model():
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     with cr.no_grad():
+        model[0].weight.zero_()
+        model[0].bias.fill_(1.0)          # tanh(1) > 0 in every row, so the first output is inf - inf = nan
         model[2].weight[0, 0] = float("inf")
         model[2].bias[0] = -float("inf")
     return model
