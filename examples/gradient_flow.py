@@ -20,7 +20,7 @@ import chainrule as cr
 from chainrule import nn, optim
 from chainrule.diagnostics import GradientMonitor
 
-from classify import summary, train_classifier
+from classify import train_classifier
 from mnist_data import mnist_loaders
 from options import check_positive, parser, report
 
@@ -48,8 +48,7 @@ def run(name: str, model: nn.Sequential, args: Any, loaders: tuple) -> Dict[str,
     monitor = GradientMonitor(model)  # the one line: training below is unchanged
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = train_classifier(name, model, optim.SGD(model.parameters(), lr=args.lr, momentum=0.9),
-                                  *loaders, args)
+        result = train_classifier(model, optim.SGD(model.parameters(), lr=args.lr, momentum=0.9), *loaders, args)
     monitor.remove()
     for w in caught:
         print(f"warning: {w.message}")
@@ -78,7 +77,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     results = {}
     for name, activation, batch_norm in (("sigmoid", nn.Sigmoid, False), ("relu_batchnorm", nn.ReLU, True)):
         cr.manual_seed(args.seed)
-        results[name] = report(name, summary(run(name, deep_mlp(activation, batch_norm), args, loaders)))
+        results[name] = report(name, run(name, deep_mlp(activation, batch_norm), args, loaders))
     return results
 
 

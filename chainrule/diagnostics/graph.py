@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.function import AccumulateGrad, Function
 from ..tensor import Tensor
-from .scopes import ModuleTrace, at_depth, parameter_names
+from .scopes import ModuleTrace, parameter_names
 
 _BASE_SLOTS = frozenset(Function.__slots__)
 
@@ -84,23 +84,23 @@ class Graph:
 
     def collapsed(self, depth: int) -> "Graph":
         """Merge everything made inside modules nested deeper than `depth` into one node per module."""
-        nodes: Dict[str, GraphNode] = {}
-        rename: Dict[str, str] = {}
         if depth < 1:
             raise ValueError(f"collapse depth must be at least 1 (1: one box per child of the model), got {depth}")
+        nodes: Dict[str, GraphNode] = {}
+        rename: Dict[str, str] = {}
         for key, n in self.nodes.items():
-            if n.module is None or n.module.count(".") + 1 < depth or n.module == "":
+            parts = n.module.split(".") if n.module else []
+            if len(parts) < depth:  # outside any module, or in one not nested that deep: kept as it is
                 nodes[key], rename[key] = n, key
                 continue
-            group = at_depth(n.module, depth)
-            mkey = "m:" + group
-            rename[key] = mkey
+            group = ".".join(parts[:depth])
+            mkey = rename[key] = "m:" + group
             box = nodes.get(mkey)
             if box is None:
                 kind = self.module_types.get(group, "Module")
-                box = nodes[mkey] = GraphNode(mkey, "module", f"{group or 'model'} ({kind})", module=group, ops=0)
+                box = nodes[mkey] = GraphNode(mkey, "module", f"{group} ({kind})", module=group, ops=0)
             box.saved_bytes += n.saved_bytes
-            box.ops += n.ops if n.kind in ("op", "module") else 0
+            box.ops += n.ops
         edges, seen = [], set()
         for src, dst, shape in self.edges:
             a, b = rename[src], rename[dst]

@@ -36,8 +36,16 @@ class GradientFlowWarning(UserWarning):
     """Vanishing or exploding gradients, dead or saturated units, found by `GradientMonitor`."""
 
 
-def _norm(a: np.ndarray) -> float:
-    return math.sqrt(float(np.vdot(a, a)))
+def _square_norm(a: np.ndarray) -> float:
+    """‖a‖², exact even where float32 squares underflow (vanishing gradients) or overflow."""
+    s = float(np.vdot(a, a))
+    if 1e-30 < s < 1e30:
+        return s
+    m = float(np.abs(a).max()) if a.size else 0.0
+    if m == 0 or not math.isfinite(m):
+        return m * m
+    b = a / a.dtype.type(m)
+    return m * m * float(np.vdot(b, b))
 
 
 class GradientMonitor:
@@ -58,7 +66,6 @@ class GradientMonitor:
         self._params: Dict[str, list] = {}
         self._grad_sq: Dict[int, float] = {}
         self._activity: Dict[str, List[float]] = {}            # activation layer -> [sum of fractions, count]
-        self._snapshot: Dict[int, np.ndarray] = {}
         self._pending = False
         self._warned: set = set()
         self._handles: list = []
@@ -77,11 +84,11 @@ class GradientMonitor:
                 self.types[name] = kind
                 self._handles.append(module.register_forward_hook(self._activation_hook(name, kind)))
         self._handles.append(model.register_forward_pre_hook(self._on_forward))
-        self._take_snapshot()
+        self._snapshot = {id(p): p._data.copy() for params in self._params.values() for p in params}
 
     # -- hooks -----------------------------------------------------------------------
     def _on_grad(self, p: Any) -> None:
-        self._grad_sq[id(p)] = _norm(p.grad._data) ** 2
+        self._grad_sq[id(p)] = _square_norm(p.grad._data)
         self._pending = True
 
     def _on_forward(self, module: Any, args: Any) -> None:
@@ -93,9 +100,9 @@ class GradientMonitor:
             if not (_grad_state.enabled and module.training):
                 return  # evaluation passes are not training steps
             y = out._data
-            if kind in DEAD:
-                axes = (0,) + tuple(range(2, y.ndim)) if y.ndim > 1 else ()
-                value = 1.0 - float((y > 0).any(axis=axes).mean()) if axes else float((y <= 0).mean())
+            if kind in DEAD:  # a unit (feature or channel) is dead if its largest output over the batch is 0
+                peak = y.reshape(y.shape[0], y.shape[1], -1).max(axis=2).max(axis=0) if y.ndim > 1 else y
+                value = float((peak <= 0).mean())
             elif kind == "Sigmoid":
                 value = float(((y < 1 - self.saturation) | (y > self.saturation)).mean())
             else:
@@ -106,14 +113,20 @@ class GradientMonitor:
         return hook
 
     # -- steps -----------------------------------------------------------------------
-    def _take_snapshot(self) -> None:
-        for params in self._params.values():
-            for p in params:
-                buf = self._snapshot.get(id(p))
-                if buf is None or buf.shape != p._data.shape:
-                    self._snapshot[id(p)] = p._data.copy()
-                else:
-                    np.copyto(buf, p._data)
+    def _update_ratio(self, params: list) -> float:
+        """‖W − W_before‖ / ‖W‖ over a layer's parameters, refreshing the copies (no new array is made)."""
+        change = size = 0.0
+        for p in params:
+            before = self._snapshot[id(p)]
+            if before.shape != p._data.shape:  # the parameter was replaced: start again from it
+                self._snapshot[id(p)] = p._data.copy()
+                change = float("nan")
+                continue
+            np.subtract(p._data, before, out=before)
+            change += _square_norm(before)
+            size += _square_norm(p._data)
+            np.copyto(before, p._data)
+        return math.sqrt(change / size) if size > 0 else float("nan")
 
     def step(self) -> None:
         """End the current training step now (otherwise the next training forward pass does it)."""
@@ -124,16 +137,13 @@ class GradientMonitor:
             sq = [self._grad_sq[id(p)] for p in params if id(p) in self._grad_sq]
             if sq:
                 record["grad_norm"][name] = math.sqrt(sum(sq))
-            change = sum(_norm(p._data - self._snapshot[id(p)]) ** 2 for p in params)
-            size = sum(_norm(self._snapshot[id(p)]) ** 2 for p in params)
-            record["update_ratio"][name] = math.sqrt(change / size) if size > 0 else float("nan")
+            record["update_ratio"][name] = self._update_ratio(params)
         for name, (total, count) in self._activity.items():
             record["dead" if self.types[name] in DEAD else "saturated"][name] = total / count
         self.steps.append(record)
         self._grad_sq.clear()
         self._activity.clear()
         self._pending = False
-        self._take_snapshot()
         self._check(len(self.steps) - 1, record)
 
     def _check(self, step: int, record: Dict[str, Dict[str, float]]) -> None:

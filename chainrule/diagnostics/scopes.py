@@ -77,11 +77,3 @@ def parameter_names(model: Any = None, params: Any = None) -> Dict[int, str]:
     if params is not None:
         names.update((id(p), n) for n, p in dict(params).items())
     return names
-
-
-def at_depth(name: Optional[str], depth: int) -> Optional[str]:
-    """The first `depth` components of a dotted module name ('a.b.c', 1 -> 'a')."""
-    if name is None or depth < 0:
-        return name
-    parts = name.split(".") if name else []
-    return ".".join(parts[:depth])

@@ -70,7 +70,6 @@ def test_recorded_numbers_match_a_direct_computation():
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3), nn.Tanh())
     monitor = GradientMonitor(model, warn=False)
-    before = [p.detach().numpy().copy() for p in model.parameters()]
     x = cr.randn(10, 4)
     out = model(x)
     hidden = F.relu(F.linear(x, model[0].weight, model[0].bias)).detach().numpy()
@@ -81,13 +80,24 @@ def test_recorded_numbers_match_a_direct_computation():
             p -= 0.05 * p.grad  # plain SGD: ‖ΔW‖ = lr·‖∂L/∂W‖
     monitor.step()
     record = monitor.steps[0]
-    for layer, (gw, gb), (w, b) in (("0", grads[0:2], before[0:2]), ("2", grads[2:4], before[2:4])):
+    after = [p.detach().numpy() for p in model.parameters()]
+    for layer, (gw, gb), (w, b) in (("0", grads[0:2], after[0:2]), ("2", grads[2:4], after[2:4])):
         gnorm = math.sqrt((gw ** 2).sum() + (gb ** 2).sum())
         assert record["grad_norm"][layer] == pytest.approx(gnorm, rel=1e-5)
         assert record["update_ratio"][layer] == pytest.approx(0.05 * gnorm / math.sqrt((w ** 2).sum() + (b ** 2).sum()),
                                                               rel=1e-3)
     assert record["dead"]["1"] == pytest.approx(1 - (hidden > 0).any(axis=0).mean())
     assert record["saturated"]["3"] == pytest.approx((np.abs(out.detach().numpy()) > 0.99).mean())
+
+
+def test_tiny_gradients_are_measured_not_rounded_to_zero():
+    cr.manual_seed(0)
+    model = nn.Linear(4, 2)
+    monitor = GradientMonitor(model, warn=False)
+    (model(cr.randn(3, 4)).sum() * 1e-21).backward()  # gradients ~1e-21: their float32 squares underflow
+    monitor.step()
+    exact = math.sqrt(sum((p.grad.numpy().astype(np.float64) ** 2).sum() for p in model.parameters()))
+    assert exact > 0 and monitor.steps[0]["grad_norm"][""] == pytest.approx(exact, rel=1e-5)
 
 
 def test_dead_saturated_and_exploding_with_thresholds_the_user_sets():
