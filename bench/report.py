@@ -126,8 +126,10 @@ def startup_table(imports: dict, memory: dict) -> list:
         v = value(fw, what)
         if v is not None:
             return fmt(v)
-        m = memory.get(fw, {})
-        return f"n/a (missing: {m['missing']})" if "missing" in m else f"error ({m.get('error', 'not run')})"
+        if fw not in memory:
+            return "not run"
+        m = memory[fw]
+        return f"n/a (missing: {m['missing']})" if "missing" in m else f"error ({m.get('error')})"
 
     rows = ["| W6 | python alone | chainrule | PyTorch | chainrule / PyTorch |", "|---|---|---|---|---|"]
     for what, label in (("import", "`python -c \"import X\"` wall time (ms)"),
@@ -140,19 +142,22 @@ def startup_table(imports: dict, memory: dict) -> list:
 
 
 def epoch_table(results: dict) -> list:
-    rows = ["| W7: one MNIST epoch, batch 64 | chainrule | PyTorch | chainrule / PyTorch |", "|---|---|---|---|"]
     cr, pt = results.get("chainrule", {}), results.get("torch", {})
 
     def shown(r: dict, key: str, f) -> str:
         if key in r:
             return f(r[key])
         return f"n/a (missing: {r['missing']})" if "missing" in r else f"error ({r.get('error', 'not run')})"
-    r = f"{cr['seconds'] / pt['seconds']:.2f}" if "seconds" in cr and "seconds" in pt else "–"
-    rows.append(f"| wall time, data loading included (s) | {shown(cr, 'seconds', fmt)} | "
-                f"{shown(pt, 'seconds', fmt)} | {r} |")
-    rows.append(f"| test accuracy | {shown(cr, 'accuracy', lambda a: f'{100 * a:.2f}%')} | "
-                f"{shown(pt, 'accuracy', lambda a: f'{100 * a:.2f}%')} | |")
-    rows.append(f"| batches from | {shown(cr, 'loader', str)} | {shown(pt, 'loader', str)} | |")
-    rows.append(f"| other load (cores busy with other processes) | {shown(cr, 'background', lambda b: f'{b:.2f}')} | "
-                f"{shown(pt, 'background', lambda b: f'{b:.2f}')} | |")
+
+    def quotient(key: str) -> str:
+        return f"{cr[key] / pt[key]:.2f}" if key in cr and key in pt else "–"
+
+    percent, load = (lambda a: f"{100 * a:.2f}%"), (lambda b: f"{b:.2f}")
+    rows = ["| W7: one MNIST epoch, batch 64 | chainrule | PyTorch | chainrule / PyTorch |", "|---|---|---|---|"]
+    for label, key, f, q in (("wall time, data loading included (s)", "seconds", fmt, True),
+                             ("CPU time of the process, all threads (s)", "cpu", fmt, True),
+                             ("test accuracy", "accuracy", percent, False),
+                             ("batches from", "loader", str, False),
+                             ("other load (cores busy with other processes)", "background", load, False)):
+        rows.append(f"| {label} | {shown(cr, key, f)} | {shown(pt, key, f)} | {quotient(key) if q else ''} |")
     return rows

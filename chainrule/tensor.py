@@ -22,9 +22,15 @@ _new = object.__new__
 class Tensor:
     """A multi-dimensional array that records operations for backpropagation."""
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_output_nr", "_version_box", "_accum",
-                 "_hooks", "_post_accumulate_hooks", "_base", "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad_fn", "_output_nr", "_version_box", "__dict__", "__weakref__")
     __array_priority__ = 1000  # NumPy defers to Tensor in mixed expressions
+    # Attributes most tensors never set: class-level defaults, stored per tensor only once assigned,
+    # so making a tensor (every operation's result) sets five slots, not ten.
+    grad: Optional["Tensor"] = None
+    _accum: Any = None                  # the AccumulateGrad node of a leaf that requires grad
+    _hooks: Optional[list] = None       # hooks on a leaf's gradient
+    _post_accumulate_hooks: Optional[list] = None
+    _base: Optional["Tensor"] = None    # the tensor a view was made from
 
     def __init__(self, data: Any = None, dtype: Any = None, requires_grad: bool = False) -> None:
         """Like PyTorch's legacy constructor, `Tensor(data)` gives the default float dtype."""
@@ -36,34 +42,22 @@ class Tensor:
 
     def _init(self, data: np.ndarray, grad_fn: Any, output_nr: int) -> None:
         self._data = data
-        self.grad = None
         self.grad_fn = grad_fn
         self.requires_grad = grad_fn is not None
         self._output_nr = output_nr
         self._version_box = None
-        self._accum = None
-        self._hooks = None
-        self._post_accumulate_hooks = None
-        self._base = None
 
-    @classmethod
-    def _make(cls, data: Any, grad_fn: Any = None, output_nr: int = 0) -> "Tensor":
-        """Wrap an array without copying (internal, fast)."""
+    @staticmethod
+    def _make(data: Any, grad_fn: Any = None, output_nr: int = 0) -> "Tensor":
+        """Wrap an array without copying (internal, fast); a `grad_fn` only for floating-point data."""
         t = _new(Tensor)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        if grad_fn is not None and data.dtype.kind not in "fc":
-            grad_fn = None  # integer and boolean results carry no gradient
         t._data = data  # (_init, inlined: this is the hot path of every operation)
-        t.grad = None
         t.grad_fn = grad_fn
         t.requires_grad = grad_fn is not None
         t._output_nr = output_nr
         t._version_box = None
-        t._accum = None
-        t._hooks = None
-        t._post_accumulate_hooks = None
-        t._base = None
         return t
 
     # -- graph ---------------------------------------------------------------

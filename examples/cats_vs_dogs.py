@@ -26,7 +26,7 @@ from chainrule.data import DataLoader, ImageFolder, Subset, load_image
 from chainrule.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
 from chainrule.io.bundle import save_bundle
 
-from classify import summary, train_classifier
+from classify import train_classifier
 from figures import image_grid
 from options import check_positive, parser, report
 
@@ -108,7 +108,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     model = make_model()
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
-    result = train_classifier("cats vs dogs", model, optimizer, train_loader, test_loader, args, scheduler)
+    result = train_classifier(model, optimizer, train_loader, test_loader, args, scheduler)
 
     os.makedirs(args.out, exist_ok=True)
     probs, targets = predict(model, test_loader)
@@ -119,7 +119,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     result["bundle"] = os.path.join(args.out, "cats_vs_dogs.bundle")
     save_bundle(model, result["bundle"], input_shape=(32, 32, 3), image_mode="RGB", preprocess=normalize,
                 class_names=test_folder.classes, metadata={"metrics": {"accuracy": result["test_accuracy"]}})
-    report("cats vs dogs", summary(result))
+    report("cats vs dogs", result)
     return result
 
 

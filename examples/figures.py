@@ -38,7 +38,8 @@ def image_grid(rows: Sequence[Sequence[np.ndarray]], path: str, titles: Optional
                 ax.axis("off")
                 continue
             image = row[j]
-            ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
+            top = 255 if image.dtype == np.uint8 else 1
+            ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=top)
             if titles is not None:
                 ax.set_title(titles[i][j], fontsize=7)
         if row_labels is not None:

@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional, Sequence
 import chainrule as cr
 from chainrule import nn, optim
 
-from classify import summary, train_classifier
+from classify import train_classifier
 from mnist_data import mnist_loaders
 from options import check_positive, parser, report
 
@@ -34,8 +34,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     model = make_model()
     optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
-    result = train_classifier("MLP 300-100", model, optimizer, train_loader, test_loader, args, scheduler)
-    report(f"MLP 300-100 (paper: {PAPER_ERROR:.2%} test error)", summary(result))
+    result = train_classifier(model, optimizer, train_loader, test_loader, args, scheduler)
+    report(f"MLP 300-100 (paper: {PAPER_ERROR:.2%} test error)", result)
     return result
 
 

@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional, Sequence
 import chainrule as cr
 from chainrule import nn, optim
 
-from classify import summary, train_classifier
+from classify import train_classifier
 from mnist_data import mnist_loaders
 from options import check_positive, parser, report
 
@@ -43,10 +43,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     model = RowReader(args.cell)
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
-    name = f"MNIST row by row, {args.cell.upper()}"
-    result = train_classifier(name, model, optimizer, train_loader, test_loader, args, scheduler)
-    report(name, summary(result))
-    return result
+    result = train_classifier(model, optimizer, train_loader, test_loader, args, scheduler)
+    return report(f"MNIST row by row, {args.cell.upper()}", result)
 
 
 if __name__ == "__main__":

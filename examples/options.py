@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 # The data sets live beside the repository (../shared/datasets), unless CHAINRULE_DATASETS says otherwise.
-DATASETS = Path(os.environ.get("CHAINRULE_DATASETS", Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"))
+DATASETS = Path(os.environ.get("CHAINRULE_DATASETS",
+                               Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"))
 
 
 def parser(description: str, *, epochs: int, lr: float, batch_size: Optional[int] = None,
@@ -22,8 +23,9 @@ def parser(description: str, *, epochs: int, lr: float, batch_size: Optional[int
     if batch_size is not None:
         p.add_argument("--batch-size", type=int, default=batch_size, help="training batch size (default: %(default)s)")
     if limits:
-        p.add_argument("--limit", type=int, default=None, help="train on the first N training samples only")
-        p.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test samples only")
+        p.add_argument("--limit", type=int, default=None,
+                       help="train on N training samples only (a subset, for a short run)")
+        p.add_argument("--test-limit", type=int, default=None, help="evaluate on N test samples only")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress output during training")
     if dataset is not None:

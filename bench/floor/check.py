@@ -60,6 +60,12 @@ def check_model(label: str, module, cfg: dict, make_floor, loss_fn, make_opt, st
     return [f"{label}: {f}" for f in failures]
 
 
+def _layout(floor, data: dict, feature_major: bool):
+    """The MLP floor with its activations in the given layout, whichever it chose itself."""
+    floor._allocate(data["x"], data.get("y", data["x"]), feature_major)
+    return floor
+
+
 def check_chain() -> list:
     cfg = {"length": 200}
     data = chain.data(np.random.default_rng(0), **cfg)
@@ -81,7 +87,9 @@ def main() -> int:
     sgd = lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9)  # noqa: E731
     F = torch.nn.functional
     failures = []
-    failures += check_model("W1 MLP", mlp, {"batch": 32}, lambda p, d: mlp.floor(p, d, 32), F.cross_entropy, sgd)
+    for fm in (True, False):
+        failures += check_model(f"W1 MLP ({'feature' if fm else 'batch'}-major)", mlp, {"batch": 32},
+                                lambda p, d: _layout(mlp.floor(p, d, 32), d, fm), F.cross_entropy, sgd)
     failures += check_model("W5 autoencoder", autoencoder, {"batch": 16}, lambda p, d: autoencoder.floor(p, d, 16),
                             F.mse_loss, torch.optim.Adam)
     failures += check_model("W2 CNN (dropout off)", cnn, {"batch": 8},

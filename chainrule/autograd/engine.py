@@ -6,8 +6,10 @@ The forward pass left a graph behind: every result tensor points to the node
 the nodes in reverse creation order. Creation order is already a valid
 topological order (an operation is recorded after everything it consumes),
 so a max-heap on each node's sequence number guarantees a node runs only
-once all the gradients flowing into it have been summed. No recursion: a
-chain of 100,000 operations is as easy as a chain of three.
+once all the gradients flowing into it have been summed (a node that comes
+before everything in the heap, as the next link of a chain does, skips the
+heap). No recursion: a chain of 100,000 operations is as easy as a chain of
+three.
 
 At each node: gradient of the loss w.r.t. its inputs = node.backward(ctx,
 gradient w.r.t. its outputs), the chain rule. Leaves (parameters) are
@@ -20,8 +22,9 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .function import AccumulateGrad, Function
+from .function import AccumulateGrad, Function, freed_error
 from .grad_mode import state
+from .release import release
 
 on_backward = None  # diagnostics (anomaly mode): called as on_backward(node, grads_in, grads_out) after each backward
 
@@ -42,64 +45,104 @@ def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, cr
     needed = _needed_nodes(roots, capture) if capture is not None else None
     captured = [None] * len(capture) if capture is not None else None
     handed = {id(g) for g in grads}  # arrays not to become some .grad as they are: the caller's, or given already
+    observe = on_backward
     prev = state.enabled
     state.enabled = create_graph
     pop, push = heapq.heappop, heapq.heappush
+    ahead = None  # a node known to come before everything in the heap (the next link of a chain): no heap trip
     try:
-        while heap:
-            node = pop(heap)[1]
+        while True:
+            if ahead is not None:
+                node, ahead = ahead, None
+            elif heap:
+                node = pop(heap)[1]
+            else:
+                break
             grads_out = pending.pop(node)
             hooks = node._hooks
             if hooks is not None and "pre" in hooks:
                 grads_out = _run_pre_hooks(node, grads_out)
             if capture is not None:
-                for i, g in enumerate(grads_out):
-                    pos = capture.get((node, i))
-                    if pos is not None:
-                        captured[pos] = g if captured[pos] is None else captured[pos] + g
+                _capture(capture, captured, node, grads_out)
             if type(node) is AccumulateGrad:
                 if capture is None:
                     _accumulate(node.variable, grads_out[0], create_graph, handed)
                 continue
-            if len(grads_out) > 1 and any(g is None for g in grads_out):
+            if len(grads_out) != 1 and any(g is None for g in grads_out):
                 grads_out = [_zeros(meta) if g is None else g for g, meta in zip(grads_out, node._outputs)]
-            grads_in = node.backward(node, *grads_out)
+            try:
+                grads_in = node.backward(node, *grads_out)
+            except AttributeError:
+                if node._saved is None and node._ctx_attrs is not None:
+                    raise freed_error(node) from None  # a ctx attribute was freed by a first backward
+                raise
             if not retain_graph:
-                node._saved = None
+                node._saved = node._saved_from = None
+                if node._ctx_attrs is not None:
+                    release(node, node._ctx_attrs)
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
-            if on_backward is not None:
-                on_backward(node, grads_in, grads_out)
+            if observe is not None:
+                observe(node, grads_in, grads_out)
             if hooks is not None and "post" in hooks:
                 grads_in = _run_post_hooks(hooks["post"], grads_in, grads_out)
-            edges = node.next_functions
-            if len(grads_in) != len(edges):
-                raise RuntimeError(
-                    f"function {node.name()} returned an incorrect number of gradients (expected "
-                    f"{len(edges)}, got {len(grads_in)}): backward must return one value per argument of "
-                    f"forward (None for arguments that are not tensors or need no gradient)")
-            for i, edge in enumerate(edges):
-                if edge is None:
-                    continue
-                g = grads_in[i]
-                if g is None:
-                    continue
-                target = edge[0]
-                if needed is not None and target not in needed:
-                    continue
-                slots = pending.get(target)
-                if slots is None:  # first gradient to reach this node: schedule it
-                    meta = target._outputs[edge[1]]
-                    if g.shape != meta[0] or g.dtype != meta[1]:
+            i = -1
+            try:
+                for edge, g in zip(node.next_functions, grads_in, strict=True):  # strict: counts checked below
+                    i += 1
+                    if edge is None or g is None:
+                        continue
+                    target = edge[0]
+                    if needed is not None and target not in needed:
+                        continue
+                    outputs = target._outputs
+                    meta = outputs[edge[1]]
+                    if g.shape != meta[0] or g.dtype is not meta[1]:  # (identity first: dtypes are shared objects)
                         g = _conform(g, meta, node, i)
-                    slots = pending[target] = [None] * len(target._outputs)
-                    slots[edge[1]] = g
-                    push(heap, (-target._seq, target))
-                else:
-                    _receive(pending, heap, target, edge[1], g, node, i)
+                    slots = pending.get(target)
+                    if slots is None:  # first gradient to reach this node: schedule it
+                        if len(outputs) == 1:
+                            pending[target] = [g]
+                        else:
+                            slots = pending[target] = [None] * len(outputs)
+                            slots[edge[1]] = g
+                        seq = target._seq
+                        if ahead is None:
+                            if heap and heap[0][0] < -seq:
+                                push(heap, (-seq, target))
+                            else:
+                                ahead = target
+                        elif seq > ahead._seq:
+                            push(heap, (-ahead._seq, ahead))
+                            ahead = target
+                        else:
+                            push(heap, (-seq, target))
+                    else:
+                        got = slots[edge[1]]
+                        slots[edge[1]] = g if got is None else got + g
+            except ValueError:  # (zip's strict check: the count, else a backward's own error)
+                if len(grads_in) != len(node.next_functions):
+                    raise _count_error(node, grads_in) from None
+                raise
     finally:
         state.enabled = prev
     return captured
+
+
+def _capture(capture: dict, captured: list, node: Function, grads_out: list) -> None:
+    """Sum the gradients reaching the edges asked for by `grad` (or `backward(inputs=...)`)."""
+    for i, g in enumerate(grads_out):
+        pos = capture.get((node, i))
+        if pos is not None:
+            captured[pos] = g if captured[pos] is None else captured[pos] + g
+
+
+def _count_error(node: Function, grads_in: tuple) -> Exception:
+    expected = len(node.next_functions)
+    return RuntimeError(
+        f"function {node.name()} returned an incorrect number of gradients (expected {expected}, got "
+        f"{len(grads_in)}): backward must return one value per argument of forward (None for arguments "
+        f"that are not tensors or need no gradient)")
 
 
 def _receive(pending: dict, heap: list, node: Function, nr: int, g: Any, source: Any, index: int) -> None:

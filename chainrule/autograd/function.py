@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import functools
 import itertools
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 from .grad_mode import state
+from .release import ctx_attributes
 
 _sequence = itertools.count()  # creation order of nodes: the engine's priority
 on_record = None  # diagnostics (anomaly mode): called as on_record(node, args, results) for every new node
@@ -46,6 +47,11 @@ class Function:
     """Base class of differentiable operations; an applied instance is a graph node."""
 
     __slots__ = ("next_functions", "_saved", "_saved_from", "_seq", "_hooks", "_outputs", "__weakref__")
+    _ctx_attrs: Optional[tuple] = None  # what nodes of the class keep as attributes, freed after backward
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._ctx_attrs = ctx_attributes(cls, Function)
 
     # -- to be written by subclasses ---------------------------------------
     @staticmethod
@@ -60,36 +66,45 @@ class Function:
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep inputs or outputs of `forward` for `backward` (checked against in-place changes)."""
         self._saved = arrays
+        self._saved_from = None  # where each array came from: filled in by `apply` once forward returned
 
     @property
     def saved_tensors(self) -> tuple:
         """What `save_for_backward` kept: arrays in a plain backward, tensors when differentiating it."""
         saved = self._saved
-        if saved is None:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (or to read the saved values of "
-                f"{self.name()} after they were freed). Saved intermediate values are freed after the "
-                f"first backward; call .backward(retain_graph=True) the first time if you need to "
-                f"backward through the graph again.")
-        sources = self._saved_from
-        if sources is None:
+        if not saved:
+            if saved is None:
+                raise freed_error(self)
             return saved
-        for src, arr in zip(sources, saved):
+        sources = self._saved_from
+        if sources is None:  # not recorded: nothing to check
+            return saved
+        for src in sources:
             if src is not None and src[0][0] != src[1]:
-                raise RuntimeError(
-                    f"one of the values needed by {self.name()} for gradient computation has been "
-                    f"modified by an in-place operation: a {_describe(arr)} is at version "
-                    f"{src[0][0]}; expected version {src[1]} instead. Use an out-of-place "
-                    f"operation (or .clone() before the in-place one).")
+                raise self._modified_error()
         if not state.enabled:
             return saved
-        return tuple(_as_graph_tensor(self, src, arr) for src, arr in zip(sources, saved))
+        return tuple([_as_graph_tensor(self, src, arr) for src, arr in zip(sources, saved)])
+
+    def _modified_error(self) -> RuntimeError:
+        """PyTorch's error about the first saved value changed in place since it was saved."""
+        src, arr = next((src, arr) for src, arr in zip(self._saved_from, self._saved)
+                        if src is not None and src[0][0] != src[1])
+        return RuntimeError(
+            f"one of the values needed by {self.name()} for gradient computation has been "
+            f"modified by an in-place operation: a {_describe(arr)} is at version "
+            f"{src[0][0]}; expected version {src[1]} instead. Use an out-of-place "
+            f"operation (or .clone() before the in-place one).")
 
     @property
     def needs_input_grad(self) -> tuple:
         """One bool per argument of forward: does that input need a gradient?"""
         nf = self.next_functions
-        return tuple([e is not None for e in nf]) if nf is not None else ()
+        if nf is None:
+            return ()
+        if len(nf) == 2:  # (the common case, without building a list)
+            return (nf[0] is not None, nf[1] is not None)
+        return tuple([e is not None for e in nf])
 
     def mark_non_differentiable(self, *arrays: Any) -> None:
         """Accepted for PyTorch compatibility: non-float outputs never get a gradient anyway."""
@@ -118,7 +133,6 @@ class Function:
         """Run forward on the arrays of `args`; record a graph node when a gradient is needed."""
         ctx = _new(cls)
         ctx._saved = ()
-        ctx._saved_from = None
         arrays = []
         edges = []
         record = False
@@ -137,7 +151,7 @@ class Function:
         if not record:
             ctx.next_functions = None
             out = cls.forward(ctx, *arrays)
-            out = tuple([Tensor._make(o) for o in out]) if type(out) is tuple else Tensor._make(out)
+            out = tuple([_wrap(o) for o in out]) if type(out) is tuple else _wrap(out)
             if tracer is not None:
                 tracer(ctx, args, out)
             return out
@@ -145,17 +159,15 @@ class Function:
         out = cls.forward(ctx, *arrays)
         ctx._seq = next(_sequence)
         ctx._hooks = None
-        if type(out) is tuple:
-            results = tuple([Tensor._make(o, ctx, i) for i, o in enumerate(out)])
-            ctx._outputs = tuple([(r._data.shape, r._data.dtype) for r in results])
+        if type(out) is np.ndarray:  # the common case, inline
+            dtype = out.dtype
+            ctx._outputs = ((out.shape, dtype),)
+            results = _wrap(out, ctx if dtype.kind in "fc" else None, 0)
         else:
-            if type(out) is not np.ndarray:  # a NumPy scalar (0-d results): saved as the array it becomes
-                scalar, out = out, np.asarray(out)
-                ctx._saved = tuple([out if s is scalar else s for s in ctx._saved])
-            results = Tensor._make(out, ctx, 0)
-            ctx._outputs = ((out.shape, out.dtype),)
-        if ctx._saved:
-            ctx._saved_from = _sources(ctx._saved, args, results)
+            results = _results(ctx, out)
+        saved = ctx._saved
+        if saved:
+            ctx._saved_from = _sources(saved, args, results)
         if on_record is not None:
             on_record(ctx, args, results)
         if tracer is not None:
@@ -166,6 +178,33 @@ class Function:
 _new = object.__new__
 
 
+def _results(node: Function, out: Any) -> Any:
+    """The tensors of several results (a tuple), or of a NumPy scalar (a 0-d result); sets `_outputs`."""
+    if type(out) is tuple:
+        results = tuple([_output(o, node, i) for i, o in enumerate(out)])
+        node._outputs = tuple([(r._data.shape, r._data.dtype) for r in results])
+        return results
+    scalar, out = out, np.asarray(out)
+    node._saved = tuple([out if s is scalar else s for s in node._saved])  # saved as the array it becomes
+    node._outputs = ((out.shape, out.dtype),)
+    return _output(out, node, 0)
+
+
+def _output(data: Any, node: Function, nr: int) -> "Tensor":
+    """Result `nr` of `node` as a tensor; integer and boolean results carry no gradient."""
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    return _wrap(data, node if data.dtype.kind in "fc" else None, nr)
+
+
+def freed_error(node: Function) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (or to read the saved values of "
+        f"{node.name()} after they were freed). Saved intermediate values are freed after the "
+        f"first backward; call .backward(retain_graph=True) the first time if you need to "
+        f"backward through the graph again.")
+
+
 def _sources(saved: tuple, args: tuple, results: Any) -> tuple:
     """For each saved array: (version box, version now, input tensor or output index), None if constant."""
     sources = []
@@ -174,14 +213,20 @@ def _sources(saved: tuple, args: tuple, results: Any) -> tuple:
         if type(arr) is np.ndarray:
             for a in args:
                 if isinstance(a, Tensor) and a._data is arr:
-                    box = _box(a)
+                    box = a._version_box
+                    if box is None:
+                        box = a._version_box = [0]
                     src = (box, box[0], a)
                     break
             else:
-                for i, o in enumerate(results if type(results) is tuple else (results,)):
-                    if o._data is arr:  # the output itself is not kept: that would be a reference cycle
-                        src = (_box(o), 0, i)
-                        break
+                if type(results) is not tuple:
+                    if results._data is arr:  # the output itself is not kept: that would be a reference cycle
+                        src = (_box(results), 0, 0)
+                else:
+                    for i, o in enumerate(results):
+                        if o._data is arr:
+                            src = (_box(o), 0, i)
+                            break
         sources.append(src)
     return tuple(sources)
 
@@ -198,7 +243,7 @@ def _as_graph_tensor(node: Function, src: Any, arr: Any) -> Any:
     if src is None:
         return arr
     if type(src[2]) is int:
-        return Tensor._make(arr, node, src[2])
+        return _output(arr, node, src[2])
     return src[2]
 
 
@@ -226,6 +271,9 @@ class AccumulateGrad(Function):
 
     def name(self) -> str:
         return "AccumulateGrad"
+
+
+AccumulateGrad._ctx_attrs = None  # its tensor is the leaf itself: never released
 
 
 def once_differentiable(backward: Callable) -> Callable:
@@ -271,3 +319,5 @@ class _Twice(Function):
 
 
 from ..tensor import RemovableHandle, Tensor  # noqa: E402  (Tensor and Function refer to each other)
+
+_wrap = Tensor._make

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .arithmetic import broadcast_error, operands
+from .arithmetic import broadcast_error, operands, scalar_array
 
 
 class Exp(Function):
@@ -179,9 +179,10 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.tanh(x * 0.5)  # σ(x) = (1 + tanh(x/2)) / 2: stable for any x, one transcendental
-        y += 1
-        y *= 0.5
+        half = scalar_array(0.5, x.dtype) if x.dtype.kind == "f" else 0.5
+        y = np.tanh(x * half)  # σ(x) = (1 + tanh(x/2)) / 2: stable for any x, one transcendental
+        y *= half
+        y += half
         ctx.save_for_backward(y)
         return y
 

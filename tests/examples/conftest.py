@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-sys.path.insert(0, str(EXAMPLES))
+sys.path[:0] = [str(EXAMPLES), str(EXAMPLES / "data")]   # the examples import their neighbours
 
 
 def datasets_root() -> Path:
@@ -22,4 +22,3 @@ def dataset():
             pytest.skip(f"data set {name} not found at {path} (set CHAINRULE_DATASETS to the folder holding it)")
         return str(path)
     return find
-sys.path.insert(0, str(EXAMPLES / "data"))

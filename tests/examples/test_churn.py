@@ -30,11 +30,11 @@ def test_new_customers_get_the_hidden_models_probabilities(run):
 
 def test_saved_file_holds_model_and_preparation(run):
     import churn
-    import chainrule as cr
+    from chainrule.data import read_csv
     model, features, labels = churn.load_model(run["model_file"])
     assert list(labels.classes_) == ["no", "yes"]
     assert {str(p.dtype) for p in model.parameters()} == {"float32"}
-    table = churn.clean(cr.data.read_csv(EXAMPLES / "data" / "churn_new.csv"))
+    table = churn.clean(read_csv(EXAMPLES / "data" / "churn_new.csv"))
     x = features.transform(table)
     assert x.dtype == np.float32 and np.isfinite(x).all()        # missing and misspelled fields were handled
 

@@ -2,7 +2,6 @@
 and learn (accuracy far above the 10% of guessing; reconstructions better than the mean image)."""
 import os
 
-import numpy as np
 import pytest
 
 SHORT = ["--epochs", "1", "--test-limit", "300", "--quiet"]

@@ -8,6 +8,8 @@ import numpy as np
 from ...autograd.function import Function
 from ...tensor import Tensor
 
+_FEW_ROWS, _WIDE = 32, 128  # where the transposed product pays (up to 2x at batch 16; a loss from 64 rows)
+
 
 class Linear(Function):
     """y = x Wᵀ + b in one node: one matmul forward, one matmul per gradient backward.
@@ -22,6 +24,11 @@ class Linear(Function):
     def forward(ctx, x, w, b):
         need_x, need_w = ctx.needs_input_grad[:2] if ctx.needs_input_grad else (False, False)
         ctx.save_for_backward(x if need_w else None, w if need_x else None)
+        if x.ndim == 2 and x.shape[0] <= _FEW_ROWS and w.shape[0] >= _WIDE:
+            # OpenBLAS computes x Wᵀ about twice as slowly as (W xᵀ)ᵀ for a few rows (measured 16 x 784 -> 512:
+            # 310 µs against 170): take the fast product, and make it C-ordered while adding the bias
+            y = (w @ x.T).T
+            return np.add(y, b, order="C") if b is not None else np.ascontiguousarray(y)
         y = np.matmul(x, w.T)
         if b is not None:
             y += b
