@@ -73,7 +73,7 @@ def check_chain() -> list:
     value = floor.step()
     x = torch.from_numpy(data["x"]).requires_grad_()
     y = x
-    for op in [chain._op(torch, n, c) for n, c in chain.ops(**cfg)]:
+    for op in [chain.operation(torch, n, c) for n, c in chain.ops(**cfg)]:
         y = op(y)
     total = y.sum()
     total.backward()

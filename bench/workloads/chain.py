@@ -18,7 +18,7 @@ def ops(length: int) -> list:
     return [CYCLE[k % len(CYCLE)] for k in range(length)]
 
 
-def _op(fw: Any, name: str, c: Any) -> Callable:
+def operation(fw: Any, name: str, c: Any) -> Callable:
     """The operation as a PyTorch user writes it: Python operators and top-level functions."""
     return {"add": lambda y: y + c, "sub": lambda y: y - c, "mul": lambda y: y * c, "square": lambda y: y * y,
             "tanh": fw.tanh, "sigmoid": fw.sigmoid, "exp": fw.exp, "sin": fw.sin}[name]
@@ -34,7 +34,7 @@ def data(rng: np.random.Generator, length: int) -> dict:
 
 def build(fw: Any, params: dict, data: dict, length: int) -> Callable:
     x = fw.from_numpy(data["x"]).requires_grad_()
-    chain = [_op(fw, name, c) for name, c in ops(length)]
+    chain = [operation(fw, name, c) for name, c in ops(length)]
 
     def step() -> Any:
         x.grad = None
