@@ -1,4 +1,4 @@
-"""A 2-4-1 network learns XOR by backpropagation, printing the loss as it falls."""
+"""A 2-8-1 network learns XOR by backpropagation, printing the loss as it falls."""
 import chainrule as cr
 
 cr.manual_seed(0)

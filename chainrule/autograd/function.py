@@ -213,20 +213,14 @@ def _sources(saved: tuple, args: tuple, results: Any) -> tuple:
         if type(arr) is np.ndarray:
             for a in args:
                 if isinstance(a, Tensor) and a._data is arr:
-                    box = a._version_box
-                    if box is None:
-                        box = a._version_box = [0]
+                    box = _box(a)
                     src = (box, box[0], a)
                     break
-            else:
-                if type(results) is not tuple:
-                    if results._data is arr:  # the output itself is not kept: that would be a reference cycle
-                        src = (_box(results), 0, 0)
-                else:
-                    for i, o in enumerate(results):
-                        if o._data is arr:
-                            src = (_box(o), 0, i)
-                            break
+            else:  # an output: its box is kept, not the tensor itself (that would be a reference cycle)
+                for i, o in enumerate(results if type(results) is tuple else (results,)):
+                    if o._data is arr:
+                        src = (_box(o), 0, i)
+                        break
         sources.append(src)
     return tuple(sources)
 

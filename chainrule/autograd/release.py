@@ -16,6 +16,7 @@ from typing import Any, Optional
 import numpy as np
 
 _PLAIN = (type(None), bool, int, float, complex, str, slice, type(Ellipsis), type, np.dtype, np.generic)
+_PLAIN_EXACT = frozenset(_PLAIN[:-2])  # (types first, by identity: the common case, fast)
 
 
 def ctx_attributes(cls: type, base: type) -> Optional[tuple]:
@@ -44,8 +45,9 @@ def release(node: Any, names: tuple) -> None:
 
 
 def _holds_memory(value: Any) -> bool:
-    if isinstance(value, _PLAIN):
+    kind = type(value)
+    if kind in _PLAIN_EXACT:
         return False
-    if type(value) is tuple:
-        return any(_holds_memory(v) for v in value)
-    return True
+    if kind is tuple:
+        return any(map(_holds_memory, value))
+    return not isinstance(value, _PLAIN)

@@ -10,6 +10,7 @@ NumPy calls, so second derivatives work too.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, Optional
 
@@ -255,7 +256,7 @@ def _softmax_stats(x: Any) -> tuple:
     """m = max over the class dimension 1, e = exp(x - m), s = Σ e: softmax = e / s and
     log_softmax = x - m - log s. Written with NumPy calls, so on tensors (a backward being
     differentiated) it records operations."""
-    m = np.max(x, axis=1, keepdims=True)
+    m = x.max(axis=1, keepdims=True) if type(x) is np.ndarray else np.max(x, axis=1, keepdims=True)
     e = np.exp(x - m)
     return m, e, e.sum(axis=1, keepdims=True)
 
@@ -314,13 +315,14 @@ class ClassTarget:
             if per_class.shape != (classes,):
                 raise RuntimeError(f"{name}: weight tensor should be defined either for all {classes} classes "
                                    f"or no classes but got weight tensor of shape: {list(per_class.shape)}")
-        n, inner = shape[0], int(np.prod(shape[2:]))
+        n, inner = shape[0], math.prod(shape[2:])
         t = (t if valid is None else np.where(valid, t, 0)).reshape(n, inner)
         self.flat = (t * inner + (np.arange(n) * (classes * inner))[:, None] + np.arange(inner)).reshape(
             (n, 1) + shape[2:])
-        keep = np.ones(self.flat.shape, dtype) if valid is None else np.expand_dims(valid, 1).astype(dtype)
-        pick = keep if per_class is None else per_class[t].reshape(keep.shape) * keep
-        self.denom = pick.sum()
+        # every element kept: a 0-d one broadcasts, without an array of ones to make and sum
+        keep = np.ones((), dtype) if valid is None else np.expand_dims(valid, 1).astype(dtype)
+        pick = keep if per_class is None else per_class[t].reshape(self.flat.shape) * keep
+        self.denom = dtype.type(self.flat.size) if pick is keep and valid is None else pick.sum()
         self.pick = self.total = pick * (1 - smoothing) if smoothing else pick
         self.spread = self.keep = None
         if smoothing:
@@ -377,7 +379,7 @@ class ClassIndexNLL(Function):
     @staticmethod
     def backward(ctx, g):
         target = ctx.target
-        c = _rows_grad(g, ctx.reduction, target.denom, target.pick.shape)
+        c = _rows_grad(g, ctx.reduction, target.denom, target.flat.shape)
         q = target.dense(ctx.shape)
         if not ctx.fused:
             return -q * c, None, None, None
