@@ -1,4 +1,4 @@
-"""PyTorch's MNIST example network, written line for line as in PyTorch: its parameters match
+"""PyTorch's MNIST example network (examples/mnist_pytorch.py, line for line as in PyTorch): its parameters match
 PyTorch's one to one, its output matches PyTorch's with the same weights, and it trains."""
 import numpy as np
 import pytest
@@ -8,30 +8,21 @@ from chainrule import nn, optim
 import chainrule.nn.functional as F
 
 
-class Net(nn.Module):
-    def __init__(self):
-        super(Net, self).__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout(0.25)
-        self.dropout2 = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
+def _example_net():
+    """The network of examples/mnist_pytorch.py, PyTorch's MNIST example ported by changing its imports."""
+    import importlib.util
+    import os
+    import sys
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location("example_mnist_pytorch", os.path.join(folder, "mnist_pytorch.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Net
 
-    def forward(self, x):
-        x = self.conv1(x)
-        x = F.relu(x)
-        x = self.conv2(x)
-        x = F.relu(x)
-        x = F.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = cr.flatten(x, 1)
-        x = self.fc1(x)
-        x = F.relu(x)
-        x = self.dropout2(x)
-        x = self.fc2(x)
-        output = F.log_softmax(x, dim=1)
-        return output
+
+Net = _example_net()
 
 
 def test_loss_falls_on_random_data():
