@@ -1,5 +1,5 @@
 """chainrule: backpropagation and the practical pipeline around it, with PyTorch's API on NumPy."""
-from . import autograd
+from . import autograd, backends
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8, int16,
                      int32, int64, long, set_default_dtype, short, uint8)
@@ -21,6 +21,8 @@ from .ops.random import Generator, default_generator, get_rng_state, initial_see
 from .tensor import Tensor
 
 __version__ = "0.1.0"
+
+backends.malloc.tune_at_import()
 
 
 def is_tensor(obj: object) -> "bool":
