@@ -18,10 +18,12 @@ from tests.nn.layer_parity import compare_with_torch, float64_input, gradcheck_l
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 
 
-@pytest.fixture(autouse=True, params=["per-sample products", "one product"])
+@pytest.fixture(autouse=True, params=["per-sample products", "one product", "one product per image"])
 def products(request, monkeypatch):
-    """Every test runs both ways a convolution multiplies: a batch of per-sample products, or one product."""
+    """Every test runs each way a convolution multiplies: a batch of per-sample products, one product over
+    the whole batch, or one product per block of images (here blocks of a single image)."""
     monkeypatch.setattr(conv_functional, "PER_SAMPLE_LIMIT", 1 << 62 if request.param == "per-sample products" else 0)
+    monkeypatch.setattr(conv_functional, "BLOCK_BYTES", 1 if request.param == "one product per image" else 1 << 62)
 
 
 def f32(rng, *shape):

@@ -1,24 +1,27 @@
-"""Convolutions (conv1d, conv2d, conv_transpose1d, conv_transpose2d) as one large matrix product.
+"""Convolutions (conv1d, conv2d, conv_transpose1d, conv_transpose2d) as large matrix products.
 
 im2col copies every receptive field of the (padded) input into a column
 matrix, kernel-major: (C·kh·kw, N·OH·OW), one column per output pixel of
-the whole batch (per group: (groups, C/groups·kh·kw, N·OH·OW)). Then each
-product is ONE matrix product per group, with gr = g as (O, N·OH·OW):
+the batch (per group: (groups, C/groups·kh·kw, N·OH·OW)). Then each product
+is one matrix product per group, with gr = g as (O, N·OH·OW):
 
     y           = W · cols                            W viewed as (O, C/groups·kh·kw)
     grad_weight = gr · colsᵀ
     grad_input  = col2im(Wᵀ · gr)                      adding each kernel position's rows back into the
                                                        input slice that position read
 
-One product rather than a batch of N per-sample ones means fewer BLAS calls,
-each with its threads' hand-off, which stalls on a busy machine. But when
-the per-sample products are small (a first layer with one input channel),
-BLAS runs them on one thread, and one large product with a dimension that
-thin hands off badly: those run as a batch of per-sample products over views
-of the same columns. Loops run over the kh·kw kernel positions only, never
-over pixels, channels or the batch. A 1-D convolution is the 2-D one with
-height 1; a transposed convolution is the input gradient of a convolution
-(and its backward that convolution's forward and weight gradient).
+The columns of a whole batch can be tens of megabytes, written to memory and
+read back by the product; so the batch runs in blocks of images whose columns
+take a few megabytes (BLOCK_BYTES) and stay in cache from im2col through the
+product (and, in backward, through col2im). A block's product is still one
+large BLAS call. When the per-sample products are small (a first layer with
+one input channel), BLAS runs them on one thread, and one large product with
+a dimension that thin hands off badly: those run as a batch of per-sample
+products over views of the same columns. Loops run over the kh·kw kernel
+positions and the blocks only, never over pixels or channels. A 1-D
+convolution is the 2-D one with height 1; a transposed convolution is the
+input gradient of a convolution (and its backward that convolution's forward
+and weight gradient).
 
 Memory: the columns are kh·kw times the input, so they are not kept for
 backward; backward rebuilds them from the saved input (a copy costing a few
@@ -105,6 +108,7 @@ def im2col(x: np.ndarray, kernel: tuple, geo: Geometry) -> np.ndarray:
 
 
 PER_SAMPLE_LIMIT = 1 << 18  # multiply-adds; OpenBLAS runs smaller products on one thread
+BLOCK_BYTES = 4 << 20  # column matrix of one block of images: small enough to stay in cache (measured: 2-8 MiB alike)
 
 
 def per_sample(w_shape: tuple, groups: int, out_hw: tuple) -> bool:
@@ -112,6 +116,15 @@ def per_sample(w_shape: tuple, groups: int, out_hw: tuple) -> bool:
     each of its three products has (O/groups)·(C/groups·kh·kw)·OH·OW multiply-adds per sample."""
     o, cg, kh, kw = w_shape
     return o // groups * cg * kh * kw * out_hw[0] * out_hw[1] < PER_SAMPLE_LIMIT
+
+
+def blocks(n: int, w_shape: tuple, groups: int, out_hw: tuple, itemsize: int) -> list:
+    """The batch as slices of images whose column matrix takes about BLOCK_BYTES (at least one image):
+    columns built, multiplied and used while still in cache, instead of one matrix of the whole batch
+    that goes out to memory and back (for a 32->64 channel 3x3 convolution of 64 images, 42 MB)."""
+    _, cg, kh, kw = w_shape
+    per = max(1, BLOCK_BYTES // (groups * cg * kh * kw * out_hw[0] * out_hw[1] * itemsize))
+    return [slice(s, min(s + per, n)) for s in range(0, max(n, 1), per)]  # an empty batch: one empty block
 
 
 def rows(g: np.ndarray, groups: int) -> np.ndarray:
@@ -134,72 +147,87 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: Optional[np.ndarray], geo: 
     g = geo.groups
     (sh, sw), ((t, b), (lp, rp)), (dh, dw) = geo.stride, geo.padding, geo.dilation
     oh, ow = out_size(x.shape[2], kh, sh, t + b, dh), out_size(x.shape[3], kw, sw, lp + rp, dw)
-    cols = im2col(x, (kh, kw), geo)
     wg = w.reshape(g, o // g, -1)
     if per_sample(w.shape, g, (oh, ow)):
+        cols = im2col(x, (kh, kw), geo)
         # (N, G, O/G, L): already (N, O, OH, OW)
         out = np.matmul(wg, _by_sample(cols, n, oh * ow)).reshape(n, o, oh, ow)
         workspace.give(cols)
         if bias is not None:
             out += bias.reshape(-1, 1, 1)
         return out
-    prod = workspace.take((g, o // g, cols.shape[2]), x.dtype)
-    np.matmul(wg, cols, out=prod)
-    workspace.give(cols)
     out = np.empty((n, o, oh, ow), x.dtype)
-    by_sample = prod.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
-    if bias is None:
-        np.copyto(out, by_sample)
-    else:  # back to (N, O, OH, OW) and the bias added, in one pass
-        np.add(by_sample, bias.reshape(-1, 1, 1), out=out)
-    workspace.give(prod)
+    for s in blocks(n, w.shape, g, (oh, ow), x.itemsize):
+        cols = im2col(x[s], (kh, kw), geo)
+        prod = workspace.take((g, o // g, cols.shape[2]), x.dtype)
+        np.matmul(wg, cols, out=prod)
+        workspace.give(cols)
+        by_sample = prod.reshape(o, -1, oh, ow).transpose(1, 0, 2, 3)
+        if bias is None:
+            np.copyto(out[s], by_sample)
+        else:  # back to (N, O, OH, OW) and the bias added, in one pass
+            np.add(by_sample, bias.reshape(-1, 1, 1), out=out[s])
+        workspace.give(prod)
     return out
 
 
-def conv_weight_grad(g: np.ndarray, gr: Optional[np.ndarray], x: np.ndarray, w_shape: tuple,
-                     geo: Geometry) -> np.ndarray:
-    """d loss / d w = gr · colsᵀ for the output gradient g (N, O, OH, OW) of the convolution of x;
-    gr: g as rows, needed unless the products run per sample."""
+def conv_weight_grad(g: np.ndarray, x: np.ndarray, w_shape: tuple, geo: Geometry) -> np.ndarray:
+    """d loss / d w = Σ over blocks of images of g as rows · colsᵀ, for the output gradient g (N, O, OH, OW)
+    of the convolution of x."""
     o, groups = w_shape[0], geo.groups
-    cols = im2col(x, w_shape[2:], geo)
-    if gr is None:  # per sample: Σₙ gₙ · colsₙᵀ
-        n, _, oh, ow = g.shape
+    n, _, oh, ow = g.shape
+    if per_sample(w_shape, groups, (oh, ow)):  # Σₙ gₙ · colsₙᵀ
+        cols = im2col(x, w_shape[2:], geo)
         per = np.matmul(g.reshape(n, groups, o // groups, oh * ow), _by_sample(cols, n, oh * ow).swapaxes(-1, -2))
-        gw = per.sum(axis=0).reshape(w_shape)
-    else:  # as (cols · grᵀ)ᵀ: the same product, several times faster in OpenBLAS for this long inner dimension
-        gw = np.matmul(cols, gr.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(w_shape)
-    workspace.give(cols)
-    return gw
+        workspace.give(cols)
+        return per.sum(axis=0).reshape(w_shape)
+    gw = None
+    for s in blocks(n, w_shape, groups, (oh, ow), x.itemsize):
+        cols, gr = im2col(x[s], w_shape[2:], geo), rows(g[s], groups)
+        part = np.matmul(cols, gr.swapaxes(-1, -2))  # (cols · grᵀ)ᵀ: faster in OpenBLAS than gr · colsᵀ
+        workspace.give(cols)
+        workspace.give(gr)
+        if gw is None:
+            gw = part
+        else:
+            gw += part
+    return gw.swapaxes(-1, -2).reshape(w_shape)
 
 
-def conv_input_grad(g: np.ndarray, gr: Optional[np.ndarray], w: np.ndarray, x_shape: tuple,
-                    geo: Geometry) -> np.ndarray:
-    """d loss / d x (shape x_shape) from the output gradient g (N, O, OH, OW): col2im of Wᵀ · gr;
-    gr: g as rows, needed unless the products run per sample."""
+def _col2im(dxp: np.ndarray, gcols: np.ndarray, geo: Geometry) -> None:
+    """Add each kernel position's rows of gcols (kh, kw, N, C, OH, OW) back into the slice of the padded
+    input gradient dxp (N, C, H + pads, W + pads) that position read."""
+    (sh, sw), (dh, dw) = geo.stride, geo.dilation
+    kh, kw, _, _, oh, ow = gcols.shape
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += gcols[i, j]
+
+
+def conv_input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, geo: Geometry) -> np.ndarray:
+    """d loss / d x (shape x_shape) from the output gradient g (N, O, OH, OW): col2im of Wᵀ · g as rows,
+    a block of images at a time."""
     n, c, h, wd = x_shape
     o, cg, kh, kw = w.shape
     groups = geo.groups
     oh, ow = g.shape[2:]
-    (sh, sw), ((t, b), (lp, rp)), (dh, dw) = geo.stride, geo.padding, geo.dilation
+    (t, b), (lp, rp) = geo.padding
     wt = w.reshape(groups, o // groups, -1).swapaxes(-1, -2)
-    if gr is None:
+    dxp = np.zeros((n, c, h + t + b, wd + lp + rp), g.dtype)
+    if per_sample(w.shape, groups, (oh, ow)):
         gcols = workspace.take((n, groups, cg * kh * kw, oh * ow), g.dtype)
         np.matmul(wt, g.reshape(n, groups, o // groups, oh * ow), out=gcols)
-        by_position = gcols.reshape(n, c, kh, kw, oh, ow).transpose(2, 3, 0, 1, 4, 5)
+        _col2im(dxp, gcols.reshape(n, c, kh, kw, oh, ow).transpose(2, 3, 0, 1, 4, 5), geo)
+        workspace.give(gcols)
     else:
-        gcols = workspace.take((groups, cg * kh * kw, gr.shape[2]), g.dtype)
-        np.matmul(wt, gr, out=gcols)
-        by_position = gcols.reshape(c, kh, kw, n, oh, ow).transpose(1, 2, 3, 0, 4, 5)
-    dxp = np.zeros((n, c, h + t + b, wd + lp + rp), g.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            dxp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += by_position[i, j]
-    workspace.give(gcols)
+        for s in blocks(n, w.shape, groups, (oh, ow), g.itemsize):
+            gr = rows(g[s], groups)
+            gcols = workspace.take((groups, cg * kh * kw, gr.shape[2]), g.dtype)
+            np.matmul(wt, gr, out=gcols)
+            workspace.give(gr)
+            _col2im(dxp[s], gcols.reshape(c, kh, kw, -1, oh, ow).transpose(1, 2, 3, 0, 4, 5), geo)
+            workspace.give(gcols)
     return dxp[:, :, t:t + h, lp:lp + wd] if (t or b or lp or rp) else dxp
-
-
-def _rows_unless_per_sample(g: np.ndarray, w_shape: tuple, groups: int) -> Optional[np.ndarray]:
-    return None if per_sample(w_shape, groups, g.shape[2:]) else rows(g, groups)
 
 
 class Conv2d(Function):
@@ -219,11 +247,8 @@ class Conv2d(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gr = _rows_unless_per_sample(g, ctx.w_shape, ctx.geo.groups) if need_x or need_w else None
-        gx = conv_input_grad(g, gr, w, ctx.x_shape, ctx.geo) if need_x else None
-        gw = conv_weight_grad(g, gr, x, ctx.w_shape, ctx.geo) if need_w else None
-        if gr is not None:
-            workspace.give(gr)
+        gx = conv_input_grad(g, w, ctx.x_shape, ctx.geo) if need_x else None
+        gw = conv_weight_grad(g, x, ctx.w_shape, ctx.geo) if need_w else None
         return gx, gw, g.sum(axis=(0, 2, 3)) if need_b else None, None
 
 
@@ -240,10 +265,7 @@ class ConvTranspose2d(Function):
         need = ctx.needs_input_grad
         if need:
             ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
-        xr = _rows_unless_per_sample(x, w.shape, geo.groups)
-        out = np.ascontiguousarray(conv_input_grad(x, xr, w, out_shape, geo))
-        if xr is not None:
-            workspace.give(xr)
+        out = np.ascontiguousarray(conv_input_grad(x, w, out_shape, geo))
         if bias is not None:
             out += bias.reshape(-1, 1, 1)
         return out
@@ -253,12 +275,7 @@ class ConvTranspose2d(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gw = None
-        if need_w:
-            xr = _rows_unless_per_sample(x, ctx.w_shape, ctx.geo.groups)
-            gw = conv_weight_grad(x, xr, g, ctx.w_shape, ctx.geo)
-            if xr is not None:
-                workspace.give(xr)
+        gw = conv_weight_grad(x, g, ctx.w_shape, ctx.geo) if need_w else None
         return (conv_forward(g, w, None, ctx.geo) if need_x else None, gw,
                 g.sum(axis=(0, 2, 3)) if need_b else None, None, None)
 
