@@ -23,6 +23,7 @@ from .tensor import Tensor
 __version__ = "0.1.0"
 
 backends.malloc.tune_at_import()
+get_num_threads, set_num_threads = backends.threads.get_num_threads, backends.threads.set_num_threads
 
 
 def is_tensor(obj: object) -> "bool":

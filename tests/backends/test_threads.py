@@ -1,0 +1,44 @@
+"""set_num_threads / get_num_threads drive NumPy's BLAS."""
+import time
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.backends import threads
+
+blas = pytest.mark.skipif(not threads._blas(), reason="NumPy's BLAS is neither OpenBLAS nor MKL here")
+
+
+@pytest.fixture
+def restore_threads():
+    before = cr.get_num_threads()
+    yield
+    cr.set_num_threads(before)
+
+
+@blas
+def test_set_num_threads_is_what_get_num_threads_and_threadpoolctl_report(restore_threads):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    for n in (1, 2, 3):
+        cr.set_num_threads(n)
+        assert cr.get_num_threads() == n
+        assert {i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"} == {n}
+
+
+@blas
+def test_one_thread_keeps_a_large_product_on_one_core(restore_threads):
+    cr.set_num_threads(1)
+    a = np.random.default_rng(0).standard_normal((1024, 1024), dtype=np.float32)
+    a @ a
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(10):
+        a @ a
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert cpu < 1.2 * wall  # with more threads the process would use more CPU time than elapsed time
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_bad_thread_counts_are_refused(bad):
+    with pytest.raises(ValueError, match=f"set_num_threads expects a positive integer, got {bad!r}"):
+        cr.set_num_threads(bad)
