@@ -35,3 +35,4 @@ def numel(input: Tensor) -> "int":
     return input.numel()
 from .io import load, save  # noqa: E402
 from . import nn, optim, utils  # noqa: E402  (as `import torch` gives torch.nn, torch.optim, torch.utils)
+from .compiled_step import compile  # noqa: E402

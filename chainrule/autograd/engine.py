@@ -27,6 +27,7 @@ from .grad_mode import state
 from .release import release
 
 on_backward = None  # diagnostics (anomaly mode): called as on_backward(node, grads_in, grads_out) after each backward
+tape = None  # graph replay (chainrule.compile): runs a backward it planned when captured (see capture.py)
 
 
 def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
@@ -38,6 +39,8 @@ def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, cr
     capture: {edge: position}; the gradients reaching those edges are returned
     instead of touching any `.grad` (this is `autograd.grad`).
     """
+    if tape is not None and tape.backward(roots, grads, retain_graph, create_graph, capture):
+        return None
     pending: dict = {}  # node -> the gradients received so far, one slot per output
     heap: list = []     # (-creation order, node): the latest node first
     for (node, nr), g in zip(roots, grads):
@@ -68,20 +71,7 @@ def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, cr
                 if capture is None:
                     _accumulate(node.variable, grads_out[0], create_graph, handed)
                 continue
-            if len(grads_out) != 1 and any(g is None for g in grads_out):
-                grads_out = [_zeros(meta) if g is None else g for g, meta in zip(grads_out, node._outputs)]
-            try:
-                grads_in = node.backward(node, *grads_out)
-            except AttributeError:
-                if node._saved is None and node._ctx_attrs is not None:
-                    raise freed_error(node) from None  # a ctx attribute was freed by a first backward
-                raise
-            if not retain_graph:
-                node._saved = node._saved_from = None
-                if node._ctx_attrs is not None:
-                    release(node, node._ctx_attrs)
-            if type(grads_in) is not tuple:
-                grads_in = (grads_in,)
+            grads_in = run_node(node, grads_out, retain_graph)
             if observe is not None:
                 observe(node, grads_in, grads_out)
             if hooks is not None and "post" in hooks:
@@ -127,6 +117,23 @@ def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, cr
     finally:
         state.enabled = prev
     return captured
+
+
+def run_node(node: Function, grads_out: list, retain_graph: bool) -> tuple:
+    """One node's backward: missing output gradients as zeros; what it saved freed after, unless retained."""
+    if len(grads_out) != 1 and any(g is None for g in grads_out):
+        grads_out = [_zeros(meta) if g is None else g for g, meta in zip(grads_out, node._outputs)]
+    try:
+        grads_in = node.backward(node, *grads_out)
+    except AttributeError:
+        if node._saved is None and node._ctx_attrs is not None:
+            raise freed_error(node) from None  # a ctx attribute was freed by a first backward
+        raise
+    if not retain_graph:
+        node._saved = node._saved_from = None
+        if node._ctx_attrs is not None:
+            release(node, node._ctx_attrs)
+    return grads_in if type(grads_in) is tuple else (grads_in,)
 
 
 def _capture(capture: dict, captured: list, node: Function, grads_out: list) -> None:

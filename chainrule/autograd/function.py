@@ -40,7 +40,8 @@ from .release import ctx_attributes
 
 _sequence = itertools.count()  # creation order of nodes: the engine's priority
 on_record = None  # diagnostics (anomaly mode): called as on_record(node, args, results) for every new node
-tracer = None  # ONNX export: called as tracer(node, args, results) for every applied operation, recorded or not
+tracer = None  # ONNX export, graph capture: called as tracer(node, args, results) for every applied operation
+tape = None  # graph replay (chainrule.compile): runs an operation that records on the node captured for it
 
 
 class Function:
@@ -131,8 +132,6 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run forward on the arrays of `args`; record a graph node when a gradient is needed."""
-        ctx = _new(cls)
-        ctx._saved = ()
         arrays = []
         edges = []
         record = False
@@ -149,12 +148,20 @@ class Function:
                 arrays.append(a)
             edges.append(None)
         if not record:
+            ctx = _new(cls)
+            ctx._saved = ()
             ctx.next_functions = None
             out = cls.forward(ctx, *arrays)
             out = tuple([_wrap(o) for o in out]) if type(out) is tuple else _wrap(out)
             if tracer is not None:
                 tracer(ctx, args, out)
             return out
+        if tape is not None:
+            out = tape.forward(cls, args, arrays, edges)
+            if out is not None:
+                return out
+        ctx = _new(cls)
+        ctx._saved = ()
         ctx.next_functions = tuple(edges)
         out = cls.forward(ctx, *arrays)
         ctx._seq = next(_sequence)
