@@ -42,7 +42,7 @@ def conv_block(c_in: int, c_out: int, convs: int) -> List[nn.Module]:
 
 def make_model() -> nn.Sequential:
     """32x32x3 -> 16x16x32 -> 8x8x64 -> 4x4x128 -> 2 logits (cat, dog)."""
-    return nn.Sequential(*conv_block(3, 32, 2), *conv_block(32, 64, 2), *conv_block(64, 128, 1),
+    return nn.Sequential(*conv_block(3, 32, 2), *conv_block(32, 64, 2), *conv_block(64, 128, 2),
                          nn.Flatten(), nn.Dropout(0.5), nn.Linear(128 * 4 * 4, 2))
 
 
@@ -87,7 +87,7 @@ def picture_mistakes(samples: Sequence[tuple], probs: np.ndarray, targets: np.nd
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-    p = parser(__doc__.splitlines()[0], epochs=30, lr=1e-3, batch_size=64, dataset="cats-vs-dogs",
+    p = parser(__doc__.splitlines()[0], epochs=40, lr=1e-3, batch_size=64, dataset="cats-vs-dogs",
                out=os.path.join("runs", "cats_vs_dogs"))
     p.add_argument("--workers", type=int, default=2, help="threads preparing batches (default: %(default)s)")
     args = p.parse_args(argv)

@@ -31,11 +31,14 @@ def test_one_thread_keeps_a_large_product_on_one_core(restore_threads):
     cr.set_num_threads(1)
     a = np.random.default_rng(0).standard_normal((1024, 1024), dtype=np.float32)
     a @ a
-    wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(10):
-        a @ a
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    assert cpu < 1.2 * wall  # with more threads the process would use more CPU time than elapsed time
+    time.sleep(0.5)  # workers of earlier multi-threaded products spin a while before they sleep
+    ratios = []
+    for _ in range(3):  # other threads of the process can only add CPU time: the least of three counts
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(10):
+            a @ a
+        ratios.append((time.process_time() - cpu) / (time.perf_counter() - wall))
+    assert min(ratios) < 1.2  # with more threads the process would use more CPU time than elapsed time
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
