@@ -171,29 +171,6 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: Optional[np.ndarray], geo: 
     return out
 
 
-def conv_weight_grad(g: np.ndarray, x: np.ndarray, w_shape: tuple, geo: Geometry) -> np.ndarray:
-    """d loss / d w = Σ over blocks of images of g as rows · colsᵀ, for the output gradient g (N, O, OH, OW)
-    of the convolution of x."""
-    o, groups = w_shape[0], geo.groups
-    n, _, oh, ow = g.shape
-    if per_sample(w_shape, groups, (oh, ow)):  # Σₙ gₙ · colsₙᵀ
-        cols = im2col(x, w_shape[2:], geo)
-        per = np.matmul(g.reshape(n, groups, o // groups, oh * ow), _by_sample(cols, n, oh * ow).swapaxes(-1, -2))
-        workspace.give(cols)
-        return per.sum(axis=0).reshape(w_shape)
-    gw = None
-    for s in blocks(n, w_shape, groups, (oh, ow), x.itemsize):
-        cols, gr = im2col(x[s], w_shape[2:], geo), rows(g[s], groups)
-        part = np.matmul(cols, gr.swapaxes(-1, -2))  # (cols · grᵀ)ᵀ: faster in OpenBLAS than gr · colsᵀ
-        workspace.give(cols)
-        workspace.give(gr)
-        if gw is None:
-            gw = part
-        else:
-            gw += part
-    return gw.swapaxes(-1, -2).reshape(w_shape)
-
-
 def _col2im(dxp: np.ndarray, gcols: np.ndarray, geo: Geometry) -> None:
     """Add each kernel position's rows of gcols (kh, kw, N, C, OH, OW) back into the slice of the padded
     input gradient dxp (N, C, H + pads, W + pads) that position read."""
@@ -204,30 +181,52 @@ def _col2im(dxp: np.ndarray, gcols: np.ndarray, geo: Geometry) -> None:
             dxp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += gcols[i, j]
 
 
-def conv_input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, geo: Geometry) -> np.ndarray:
-    """d loss / d x (shape x_shape) from the output gradient g (N, O, OH, OW): col2im of Wᵀ · g as rows,
-    a block of images at a time."""
-    n, c, h, wd = x_shape
-    o, cg, kh, kw = w.shape
+def conv_grads(g: np.ndarray, x: Optional[np.ndarray], w: Optional[np.ndarray], w_shape: tuple, x_shape: tuple,
+               geo: Geometry) -> tuple:
+    """The gradients of the convolution of x with w (shape w_shape) from its output gradient g (N, O, OH, OW):
+    d loss / d x (shape x_shape) = col2im of Wᵀ · g as rows, unless w is None, and d loss / d w = Σ over blocks
+    of images of g as rows · colsᵀ, unless x is None. Each block's rows of g serve both products."""
+    o, cg, kh, kw = w_shape
     groups = geo.groups
-    oh, ow = g.shape[2:]
+    n, _, oh, ow = g.shape
+    c, h, wd = x_shape[1:]
     (t, b), (lp, rp) = geo.padding
-    wt = w.reshape(groups, o // groups, -1).swapaxes(-1, -2)
-    dxp = np.zeros((n, c, h + t + b, wd + lp + rp), g.dtype)
-    if per_sample(w.shape, groups, (oh, ow)):
-        gcols = workspace.take((n, groups, cg * kh * kw, oh * ow), g.dtype)
-        np.matmul(wt, g.reshape(n, groups, o // groups, oh * ow), out=gcols)
-        _col2im(dxp, gcols.reshape(n, c, kh, kw, oh, ow).transpose(2, 3, 0, 1, 4, 5), geo)
-        workspace.give(gcols)
-    else:
-        for s in blocks(n, w.shape, groups, (oh, ow), g.itemsize):
-            gr = rows(g[s], groups)
-            gcols = workspace.take((groups, cg * kh * kw, gr.shape[2]), g.dtype)
-            np.matmul(wt, gr, out=gcols)
-            workspace.give(gr)
-            _col2im(dxp[s], gcols.reshape(c, kh, kw, -1, oh, ow).transpose(1, 2, 3, 0, 4, 5), geo)
+    dxp = None if w is None else np.zeros((n, c, h + t + b, wd + lp + rp), g.dtype)
+    wt = None if w is None else w.reshape(groups, o // groups, -1).swapaxes(-1, -2)
+    gw = None
+    if per_sample(w_shape, groups, (oh, ow)):
+        gs = g.reshape(n, groups, o // groups, oh * ow)
+        if w is not None:
+            gcols = workspace.take((n, groups, cg * kh * kw, oh * ow), g.dtype)
+            np.matmul(wt, gs, out=gcols)
+            _col2im(dxp, gcols.reshape(n, c, kh, kw, oh, ow).transpose(2, 3, 0, 1, 4, 5), geo)
             workspace.give(gcols)
-    return dxp[:, :, t:t + h, lp:lp + wd] if (t or b or lp or rp) else dxp
+        if x is not None:  # Σₙ gₙ · colsₙᵀ
+            cols = im2col(x, (kh, kw), geo)
+            gw = np.matmul(gs, _by_sample(cols, n, oh * ow).swapaxes(-1, -2)).sum(axis=0).reshape(w_shape)
+            workspace.give(cols)
+    else:
+        for s in blocks(n, w_shape, groups, (oh, ow), g.itemsize):
+            gr = rows(g[s], groups)
+            if w is not None:
+                gcols = workspace.take((groups, cg * kh * kw, gr.shape[2]), g.dtype)
+                np.matmul(wt, gr, out=gcols)
+                _col2im(dxp[s], gcols.reshape(c, kh, kw, -1, oh, ow).transpose(1, 2, 3, 0, 4, 5), geo)
+                workspace.give(gcols)
+            if x is not None:
+                cols = im2col(x[s], (kh, kw), geo)
+                part = np.matmul(cols, gr.swapaxes(-1, -2))  # (cols · grᵀ)ᵀ: faster in OpenBLAS than gr · colsᵀ
+                workspace.give(cols)
+                if gw is None:
+                    gw = part
+                else:
+                    gw += part
+            workspace.give(gr)
+        if gw is not None:
+            gw = gw.swapaxes(-1, -2).reshape(w_shape)
+    if dxp is not None and (t or b or lp or rp):
+        dxp = dxp[:, :, t:t + h, lp:lp + wd]
+    return dxp, gw
 
 
 class Conv2d(Function):
@@ -247,8 +246,9 @@ class Conv2d(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gx = conv_input_grad(g, w, ctx.x_shape, ctx.geo) if need_x else None
-        gw = conv_weight_grad(g, x, ctx.w_shape, ctx.geo) if need_w else None
+        gx = gw = None
+        if need_x or need_w:
+            gx, gw = conv_grads(g, x if need_w else None, w if need_x else None, ctx.w_shape, ctx.x_shape, ctx.geo)
         return gx, gw, g.sum(axis=(0, 2, 3)) if need_b else None, None
 
 
@@ -265,7 +265,7 @@ class ConvTranspose2d(Function):
         need = ctx.needs_input_grad
         if need:
             ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
-        out = np.ascontiguousarray(conv_input_grad(x, w, out_shape, geo))
+        out = np.ascontiguousarray(conv_grads(x, None, w, w.shape, out_shape, geo)[0])
         if bias is not None:
             out += bias.reshape(-1, 1, 1)
         return out
@@ -275,7 +275,7 @@ class ConvTranspose2d(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gw = conv_weight_grad(x, g, ctx.w_shape, ctx.geo) if need_w else None
+        gw = conv_grads(x, g, None, ctx.w_shape, g.shape, ctx.geo)[1] if need_w else None
         return (conv_forward(g, w, None, ctx.geo) if need_x else None, gw,
                 g.sum(axis=(0, 2, 3)) if need_b else None, None, None)
 
