@@ -1,8 +1,15 @@
-"""The README's self-contained examples run as printed (the first four Python blocks)."""
+"""The README's self-contained examples run as printed (the first four Python blocks), and its Deploy commands work."""
+import json
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,12 +46,6 @@ def _deploy_commands():
 def test_readme_deploy_walk_from_training_to_a_served_model(tmp_path):
     """Train, predict and serve with the README's commands (MNIST from the local copy instead of --download,
     on fewer images), then ask the server as its curl line does."""
-    import json
-    import shutil
-    import time
-    import urllib.request
-
-    pytest = __import__("pytest")
     pytest.importorskip("PIL")
     mnist = os.path.join(os.environ.get("CHAINRULE_DATASETS", os.path.join(ROOT, "..", "shared", "datasets")), "mnist")
     if not os.path.isdir(mnist):
@@ -90,7 +91,6 @@ def test_readme_deploy_walk_from_training_to_a_served_model(tmp_path):
 
 
 def _free_port() -> int:
-    import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -29,7 +29,6 @@ def _blas() -> List[Tuple[Callable, Callable]]:
     global _found
     if _found is not None:
         return _found
-    import numpy.linalg  # noqa: F401  (loads NumPy's BLAS if nothing has yet)
     try:
         with open("/proc/self/maps") as f:
             paths = sorted({line.split()[-1] for line in f if ".so" in line})

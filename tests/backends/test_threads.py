@@ -45,3 +45,11 @@ def test_one_thread_keeps_a_large_product_on_one_core(restore_threads):
 def test_bad_thread_counts_are_refused(bad):
     with pytest.raises(ValueError, match=f"set_num_threads expects a positive integer, got {bad!r}"):
         cr.set_num_threads(bad)
+
+
+def test_without_a_known_blas_both_say_so(monkeypatch):
+    monkeypatch.setattr(threads, "_found", [])  # as on a NumPy built with another BLAS
+    with pytest.raises(RuntimeError, match="set_num_threads: no OpenBLAS or MKL library found"):
+        cr.set_num_threads(2)
+    with pytest.raises(RuntimeError, match="get_num_threads: no OpenBLAS or MKL library found"):
+        cr.get_num_threads()
