@@ -1,5 +1,5 @@
 """Settings of the libraries underneath chainrule (as `torch.backends`): the C allocator's thresholds and
-the BLAS thread count."""
-from . import malloc, threads
+NumPy's BLAS (its thread count, its vector updates)."""
+from . import blas, malloc, threads
 
-__all__ = ["malloc", "threads"]
+__all__ = ["blas", "malloc", "threads"]

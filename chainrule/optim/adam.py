@@ -7,7 +7,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ..tensor import Tensor
-from .kernels import lerp_, mix_square_, update_direction
+from .kernels import add_scaled_, lerp_, mix_square_, update_direction
 from .optimizer import Optimizer, check_differentiable, check_nonnegative
 
 
@@ -65,8 +65,7 @@ class Adam(Optimizer):
                 denom = np.sqrt(v, out=tmp)
                 np.add(denom, eps * root_c2, out=denom)
                 np.divide(m, denom, out=denom)
-                np.multiply(denom, -lr * root_c2 / (1 - beta1 ** t), out=denom)
-                np.add(param, denom, out=param)
+                add_scaled_(param, denom, -lr * root_c2 / (1 - beta1 ** t), denom)
                 p._bump()
         return loss
 

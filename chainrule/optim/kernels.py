@@ -3,10 +3,14 @@
 Every update writes into existing memory (`out=`): parameters, state buffers
 and a few reusable work arrays, so a step allocates nothing per parameter.
 NumPy treats Python floats as weak scalars, so float32 stays float32.
+Scaled additions run as BLAS's axpy / axpby (`backends/blas.py`): one pass
+on the BLAS threads instead of two or three single-threaded NumPy passes.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from ..backends.blas import axpby_, axpy_
 
 
 class Scratch:
@@ -44,24 +48,15 @@ def update_direction(param: np.ndarray, grad: np.ndarray, weight_decay: float, m
 
 def add_scaled_(a: np.ndarray, x: np.ndarray, alpha: float, tmp: np.ndarray) -> None:
     """a += alpha * x (tmp may be x itself when x is a work array)."""
-    np.multiply(x, alpha, out=tmp)
-    np.add(a, tmp, out=a)
+    axpy_(a, alpha, x, tmp)
 
 
 def lerp_(a: np.ndarray, b: np.ndarray, weight: float, tmp: np.ndarray) -> None:
-    """a += weight * (b - a): a running average moving toward b."""
-    np.subtract(b, a, out=tmp)
-    np.multiply(tmp, weight, out=tmp)
-    np.add(a, tmp, out=a)
+    """a += weight * (b - a), as a = (1 - weight) a + weight b: a running average moving toward b."""
+    axpby_(a, 1 - weight, weight, b, tmp)
 
 
 def mix_square_(avg: np.ndarray, x: np.ndarray, decay: float, weight: float, tmp: np.ndarray) -> None:
     """avg = decay * avg + weight * x * x: a running (or accumulated) mean of squares."""
-    if decay != 1:
-        np.multiply(avg, decay, out=avg)
-    if weight == 1:
-        np.multiply(x, x, out=tmp)
-    else:
-        np.multiply(x, weight, out=tmp)
-        np.multiply(tmp, x, out=tmp)
-    np.add(avg, tmp, out=avg)
+    np.multiply(x, x, out=tmp)
+    axpby_(avg, decay, weight, tmp, tmp)

@@ -6,7 +6,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ..tensor import Tensor
-from .kernels import add_scaled_, update_direction
+from .kernels import add_scaled_, axpby_, update_direction
 from .optimizer import Optimizer, check_differentiable, check_nonnegative
 
 
@@ -53,11 +53,7 @@ class SGD(Optimizer):
             buf = buf._data
         else:
             buf = buf._data
-            np.multiply(buf, momentum, out=buf)
-            if dampening != 0:
-                add_scaled_(buf, d, 1 - dampening, self._scratch.get(param, 1))
-            else:
-                np.add(buf, d, out=buf)
+            axpby_(buf, momentum, 1 - dampening, d, self._scratch.get(param, 1))
         if not nesterov:
             return buf
         ahead = self._scratch.get(param, 1)

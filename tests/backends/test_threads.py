@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.backends import threads
+from chainrule.backends import blas as blas_library
 
-blas = pytest.mark.skipif(not threads._blas(), reason="NumPy's BLAS is neither OpenBLAS nor MKL here")
+blas = pytest.mark.skipif(not blas_library.libraries(), reason="NumPy's BLAS is neither OpenBLAS nor MKL here")
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_bad_thread_counts_are_refused(bad):
 
 
 def test_without_a_known_blas_both_say_so(monkeypatch):
-    monkeypatch.setattr(threads, "_found", [])  # as on a NumPy built with another BLAS
+    monkeypatch.setattr(blas_library, "_found", [])  # as on a NumPy built with another BLAS
     with pytest.raises(RuntimeError, match="set_num_threads: no OpenBLAS or MKL library found"):
         cr.set_num_threads(2)
     with pytest.raises(RuntimeError, match="get_num_threads: no OpenBLAS or MKL library found"):

@@ -9,7 +9,7 @@ try:
 except ImportError:
     torch = None
 
-SHAPES = [(3, 4), (5,)]  # two parameters per group
+SHAPES = [(3, 4), (5,), (256, 160)]  # per group; the largest is updated by BLAS's vector routines
 
 # (optimizer, constructor options, one dict of options per parameter group)
 CASES = [
