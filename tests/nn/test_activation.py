@@ -108,6 +108,59 @@ def test_boundary_gradients_match_torch():
         np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
+SPECIAL = np.array([-np.inf, -3.0, -1e-30, -0.0, 0.0, 1e-30, 2.5, np.inf, np.nan], np.float32)
+PIECEWISE = {  # built without np.where: the pieces must still meet exactly as PyTorch's do
+    "leaky_relu 0.01": lambda f, x: f.leaky_relu(x, 0.01),
+    "leaky_relu 0": lambda f, x: f.leaky_relu(x, 0.0),
+    "leaky_relu 1": lambda f, x: f.leaky_relu(x, 1.0),
+    "leaky_relu 2.5": lambda f, x: f.leaky_relu(x, 2.5),
+    "leaky_relu -0.3": lambda f, x: f.leaky_relu(x, -0.3),
+    "elu 1": lambda f, x: f.elu(x),
+    "elu 0.4": lambda f, x: f.elu(x, 0.4),
+    "elu 2": lambda f, x: f.elu(x, 2.0),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(PIECEWISE))
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf·0, as in PyTorch: NaN
+def test_piecewise_activations_at_special_values_match_torch(name):
+    """Infinities, NaN, signed zeros and tiny values on both sides of the kink: values and gradients."""
+    fn = PIECEWISE[name]
+    x, tx = cr.tensor(SPECIAL, requires_grad=True), torch.tensor(SPECIAL, requires_grad=True)
+    y, ty = fn(F, x), fn(torch.nn.functional, tx)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-6, atol=0)
+    assert y.dtype == cr.float32
+    y.backward(cr.ones_like(y) * 1.5)
+    ty.backward(torch.ones_like(ty) * 1.5)
+    # at a NaN input PyTorch's ELU passes the gradient of its x > 0 branch; here it is NaN, as the value
+    kept = ~np.isnan(SPECIAL) if name.startswith("elu") else slice(None)
+    np.testing.assert_allclose(x.grad.numpy()[kept], tx.grad.numpy()[kept], rtol=1e-6, atol=0)
+    assert x.grad.dtype == cr.float32
+
+
+def test_erf_is_odd_and_exact_at_special_values():
+    import math
+    y = cr.erf(cr.tensor(SPECIAL)).numpy()
+    want = np.array([math.erf(v) for v in SPECIAL.tolist()], np.float32)
+    np.testing.assert_allclose(y, want, rtol=2e-7, atol=1e-7)  # (near 0, 1 - erfc(x) keeps no digits)
+    assert np.signbit(y[3]) and not np.signbit(y[4])  # erf(-0) = -0, erf(+0) = +0
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["leaky_relu 0.01", "leaky_relu 2.5", "elu 0.4", "elu 2"])
+def test_piecewise_second_derivatives_match_torch(rng, name):
+    fn = PIECEWISE[name]
+    a = away_from_kinks(rng, (4, 5))
+    x, tx = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    w = rng.standard_normal(a.shape)
+    g, = cr.autograd.grad((fn(F, x) ** 2 * cr.tensor(w)).sum(), x, create_graph=True)
+    tg, = torch.autograd.grad((fn(torch.nn.functional, tx) ** 2 * torch.tensor(w)).sum(), tx, create_graph=True)
+    (g * g).sum().backward()
+    (tg * tg).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10)
+
+
 @requires_torch
 @pytest.mark.parametrize("ndim", [1, 2, 3, 4])
 def test_softmax_implicit_dim_matches_torch(rng, ndim):
