@@ -75,15 +75,27 @@ _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
-def _erf_array(x: np.ndarray) -> np.ndarray:
-    """erf by a Chebyshev-fitted erfc (relative error below 1.2e-7); NumPy has no erf."""
-    z = np.abs(x)
+def _erfc_of_abs(z: np.ndarray) -> np.ndarray:
+    """erfc(|z|) by a Chebyshev fit (relative error below 1.2e-7); NumPy has no erf or erfc."""
+    z = np.abs(z)
     t = 1 / (1 + 0.5 * z)
     poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
         -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
             -0.82215223 + t * 0.17087277))))))))
-    erfc = t * np.exp(poly)
-    return np.copysign(1 - erfc, x).astype(x.dtype, copy=False)  # erf is odd
+    return t * np.exp(poly)
+
+
+def _erf_array(x: np.ndarray) -> np.ndarray:
+    """erf(x) = ±(1 - erfc(|x|)): erf is odd."""
+    return np.copysign(1 - _erfc_of_abs(x), x).astype(x.dtype, copy=False)
+
+
+def _normal_cdf_array(x: np.ndarray) -> np.ndarray:
+    """Φ(x) = erfc(-x/√2) / 2, taken from erfc(|x|/√2) directly below 0, so the left tail keeps its digits
+    (1 + erf(x/√2) there is 1 minus nearly 1). The two sides are chosen by multiplying with the mask."""
+    half = 0.5 * _erfc_of_abs(x * (1 / math.sqrt(2)))
+    left = x < 0
+    return (left * half + ~left * (1 - half)).astype(x.dtype, copy=False)
 
 
 class Erf(Function):
@@ -110,7 +122,7 @@ class Gelu(Function):
         ctx.save_for_backward(x)
         if approximate == "tanh":
             return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
-        return 0.5 * x * (1 + _erf_array(x * (1 / math.sqrt(2))))
+        return x * _normal_cdf_array(x)
 
     @staticmethod
     def backward(ctx, g):
