@@ -887,4 +887,46 @@ class RemovableHandle:
         self.remove()
 
 
+_grad_fn_slot, _requires_grad_slot = Tensor.grad_fn, Tensor.requires_grad
+
+
+class TensorView(Tensor):
+    """A tensor made by a view operation (slicing, `view`, `transpose`, ...): it shares the memory of `_base`.
+
+    An in-place operation on the base, or on another view of it, changes the
+    values this view holds and gives the base a new graph node. Then, as
+    PyTorch regenerates views, this view's own node is remade from the base's
+    on its next use, so gradients follow the values the memory now holds.
+    """
+    __slots__ = ()
+
+    def _sync(self) -> None:
+        """Remake this view's node if the base's changed since it was made."""
+        base = self._base
+        fn = _grad_fn_slot.__get__(base)
+        if self.__dict__.get("_base_fn") is fn:
+            return
+        self._base_fn = fn
+        if _requires_grad_slot.__get__(base):
+            _ops.regenerate_view(self, base)
+
+    @property
+    def grad_fn(self) -> Any:
+        self._sync()
+        return _grad_fn_slot.__get__(self)
+
+    @grad_fn.setter
+    def grad_fn(self, fn: Any) -> None:
+        _grad_fn_slot.__set__(self, fn)
+
+    @property
+    def requires_grad(self) -> bool:
+        self._sync()
+        return _requires_grad_slot.__get__(self)
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        _requires_grad_slot.__set__(self, value)
+
+
 from . import ops as _ops  # noqa: E402  (operations refer to Tensor; Tensor methods to operations)

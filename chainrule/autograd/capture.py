@@ -74,6 +74,11 @@ class Tape:
         """End a call: its tensors give up their graph, which the next call reuses."""
         twins = self.twins
         for t in self.made:
+            if type(t) is TensorView:  # its stored node, unread (reading would remake it: the base's changes)
+                fn = _stored_node.__get__(t)
+                _stored_node.__set__(t, twins.get(fn, fn))
+                t._base_fn = twins.get(t._base_fn, t._base_fn)  # the base's node becomes a twin too
+                continue
             twin = twins.get(t.grad_fn)
             if twin is not None:
                 t.grad_fn = twin
@@ -342,6 +347,8 @@ class _Expired(Function):
             f"inside the compiled function (forward, loss and backward in one step).")
 
 
-from ..tensor import Tensor  # noqa: E402
+from ..tensor import Tensor, TensorView  # noqa: E402
+
+_stored_node = Tensor.grad_fn  # the slot itself, which TensorView's property reads after syncing
 
 _wrap = Tensor._make

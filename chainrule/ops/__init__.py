@@ -15,7 +15,7 @@ from .activation import elu, erf, gelu, leaky_relu, relu, silu, softplus
 from .elementwise import (abs, absolute, cast, ceil, clamp, clip, clone, cos, exp, expm1, floor, log, log1p,
                           masked_fill, maximum, minimum, round, rsqrt, sigmoid, sign, sin, sqrt, tan, tanh, where)
 from .indexing import gather, getitem, index_select, nonzero, scatter_add
-from .inplace import add_, clamp_, copy_, div_, fill_, mul_, pow_, setitem, sub_
+from .inplace import add_, clamp_, copy_, div_, fill_, mul_, pow_, regenerate_view, setitem, sub_
 from .reduction import (all, amax, amin, any, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min,
                         norm, prod, softmax, std, sum, var)
 from .shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate, expand, flatten, flip,

@@ -5,6 +5,11 @@ as optimizers need). Inside it, the result is computed by the out-of-place
 operation, written into the same memory, and the tensor's `grad_fn` moves to
 that operation. Every in-place change bumps the tensor's version counter, so
 a backward that needs the overwritten values raises instead of being wrong.
+
+A view (`t[:, :2]`, `t.view(...)`, `t.T`, ...) changed in place changes its
+base: the base's new node puts the result into the elements the view covers
+(found from the memory layout, so any chain of views works), and the view,
+like every other view of that base, is remade from it on its next use.
 """
 from __future__ import annotations
 
@@ -12,10 +17,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd.grad_mode import state
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd.grad_mode import enable_grad, state
 from ..tensor import Tensor
 from . import arithmetic, elementwise
-from .indexing import IndexPut, _normalize_index
+from .indexing import GetItem, IndexPut, _normalize_index
 
 
 def _recording(self: Tensor, other: Any) -> bool:
@@ -24,12 +31,13 @@ def _recording(self: Tensor, other: Any) -> bool:
         return False
     if not (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
         return False
+    base = self._base
+    if base is not None and base.requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation. "
+                           "Wrap the change in `with chainrule.no_grad():` or clone the leaf first.")
     if self.requires_grad and self.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation. "
                            "Wrap the change in `with chainrule.no_grad():` (as optimizers do) or clone first.")
-    if self._base is not None and self._base.requires_grad:
-        raise RuntimeError("an in-place operation on a view of a tensor that requires grad is not supported "
-                           "here; use an out-of-place operation (or index assignment on the base tensor)")
     return True
 
 
@@ -42,11 +50,61 @@ def _write(self: Tensor, result: Tensor) -> Tensor:
                            f"{list(result.shape)}")
     if result.grad_fn is not None and result.grad_fn._saved:
         _keep_original(self, result.grad_fn)
+    base = self._base
+    if base is not None:  # the base takes the result where the view lies; the view is remade from it
+        _write(base, IndexPut.apply(base, elementwise.cast(result, base.dtype), view_index(self._data, base._data)))
+        return self
     self._data[...] = result._data
     self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
     self.requires_grad = result.requires_grad
     self._bump()
     return self
+
+
+def view_index(view: np.ndarray, base: np.ndarray) -> tuple:
+    """Where each element of `view` (an array in `base`'s memory) lies in `base`: an index into base
+    (integer arrays of the view's shape). Found by numbering base's elements in a map of its memory and
+    reading the map through the view's strides, so any chain of slicing, reshaping and transposing works."""
+    lo, hi = _byte_bounds(base)
+    v_lo, v_hi = _byte_bounds(view)
+    item = base.itemsize
+    if view.itemsize != item or v_lo < lo or v_hi > hi or (v_lo - lo) % item:
+        raise RuntimeError(f"in-place operation on a view whose elements are not elements of its base "
+                           f"(a {view.dtype} view of shape {view.shape} of a {base.dtype} base of shape {base.shape})")
+    memory = np.full((hi - lo) // item, -1, np.int64)
+
+    def through(a: np.ndarray) -> np.ndarray:  # a's elements, as entries of the memory map
+        start = (a.__array_interface__["data"][0] - lo) // item
+        strides = tuple(st // item * memory.itemsize for st in a.strides)
+        return as_strided(memory[start:], a.shape, strides, writeable=a is base)
+
+    through(base)[...] = np.arange(base.size).reshape(base.shape)
+    flat = through(view).copy()
+    if flat.size and (flat.min() < 0 or np.unique(flat).size != flat.size):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location. Please clone() the tensor before performing the operation.")
+    return np.unravel_index(flat, base.shape)
+
+
+def _byte_bounds(a: np.ndarray) -> tuple:
+    """(first byte, one past the last byte) of a's elements in memory."""
+    start = a.__array_interface__["data"][0]
+    if a.size == 0:
+        return start, start
+    low = high = start
+    for n, st in zip(a.shape, a.strides):
+        if st < 0:
+            low += (n - 1) * st
+        else:
+            high += (n - 1) * st
+    return low, high + a.itemsize
+
+
+def regenerate_view(view: Tensor, base: Tensor) -> None:
+    """Remake `view`'s graph node from its base's current one (after an in-place change of their memory)."""
+    with enable_grad():
+        fresh = GetItem.apply(base, view_index(view._data, base._data))
+    view.grad_fn, view._output_nr, view.requires_grad = fresh.grad_fn, fresh._output_nr, fresh.requires_grad
 
 
 def _keep_original(self: Tensor, node: Any) -> None:

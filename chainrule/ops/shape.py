@@ -6,17 +6,20 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd.function import Function, once_differentiable
-from ..tensor import Tensor
+from ..tensor import Tensor, TensorView
 from .arithmetic import result_dtype, unbroadcast
 
 
 def _as_view(out: Tensor, x: Tensor) -> Tensor:
-    """Mark `out` as a view of `x`'s memory: they share the in-place version counter."""
-    if out._data.base is not None:
+    """Mark `out` as a view of `x`'s memory: they share the in-place version counter, and `out` follows
+    in-place changes of the memory in the graph too (`TensorView`)."""
+    if out._data.base is not None and np.may_share_memory(out._data, x._data):  # (reshape may have copied)
         if x._version_box is None:
             x._version_box = [0]
         out._version_box = x._version_box
-        out._base = x._base if x._base is not None else x
+        base = x._base if x._base is not None else x
+        out.__class__ = TensorView
+        out._base, out._base_fn = base, base.grad_fn
     return out
 
 

@@ -111,10 +111,84 @@ def test_inplace_on_a_leaf_requiring_grad_is_refused_but_allowed_under_no_grad()
     assert w.requires_grad and w.is_leaf and w.grad_fn is None
 
 
-def test_inplace_on_a_view_of_a_tensor_in_the_graph_is_refused_clearly():
-    a = cr.tensor(X, requires_grad=True) * 1
-    with pytest.raises(RuntimeError, match="in-place operation on a view"):
-        a[0].mul_(2.0)
+# each program changes part of a non-leaf `a` (2, 3) through a view, or uses a view made before a change
+VIEW_PROGRAMS = {
+    "slice_iadd": lambda m, a, w: _then(a[:, :2].__iadd__(w[:2]), a),
+    "python_slice_augmented": lambda m, a, w: a.__setitem__(slice(None), _augmented(a, w)) or a,
+    "row_mul_": lambda m, a, w: _then(a[0].mul_(w), a),
+    "view_then_slice_zero_": lambda m, a, w: _then(a.view(6)[1:4].zero_(), a * w),
+    "transpose_row_add_": lambda m, a, w: _then(a.t()[1].add_(w[:2] * 3), a),
+    "chained_views": lambda m, a, w: _then(a.view(3, 2).t()[1][1:].mul_(w[0]), a),
+    "view_copy_": lambda m, a, w: _then(a[1].copy_(w.exp()), a),
+    "setitem_on_view": lambda m, a, w: a[1].__setitem__(slice(0, 2), w[1:] * w[1:]) or a,
+    "old_view_after_base_change": lambda m, a, w: _stale_view(a, w),
+    "two_views": lambda m, a, w: _two_views(a, w),
+    "view_of_plain_buffer": lambda m, a, w: _buffer_view(m, a, w),
+}
+
+
+def _then(done, value):
+    return value
+
+
+def _augmented(a, w):
+    v = a[:]
+    v += w  # Python's `a[:] += w`: a view changed in place, then assigned back
+    return v
+
+
+def _stale_view(a, w):
+    row = a[1]
+    a.mul_(w)  # the base changes after the view was made: the view follows it
+    return a + row.reshape(1, 3) * w
+
+
+def _two_views(a, w):
+    col, row = a[:, 1], a[0]
+    col.add_(w[:2])
+    row.mul_(w)
+    return a * 2 + col.sum() + row.sum()
+
+
+def _buffer_view(m, a, w):
+    buf = m.zeros(2, 3)
+    buf[1:].copy_(a[:1] * w)  # a tensor outside the graph joins it through its view
+    return buf + a
+
+
+def run_view_program(lib, name):
+    x = lib.tensor(X, requires_grad=True)
+    w = lib.tensor(W, requires_grad=True)
+    out = VIEW_PROGRAMS[name](lib, x * 1.0, w)
+    (out * lib.tensor(np.arange(6, dtype=np.float32).reshape(2, 3) - 2)).sum().backward()
+    return out.detach().numpy(), x.grad.numpy(), w.grad.numpy()
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(VIEW_PROGRAMS))
+def test_inplace_through_views_matches_torch(name):
+    for ours, theirs in zip(run_view_program(cr, name), run_view_program(torch, name)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+
+
+def test_inplace_through_views_passes_gradcheck():
+    def f(x, w):
+        a = x * 1.0
+        a[:, 1:].mul_(w[:2])
+        a.t()[0].add_(w.sin()[:2])
+        return a * a
+    x = cr.tensor(X.astype(np.float64), requires_grad=True)
+    w = cr.tensor(W.astype(np.float64), requires_grad=True)
+    assert cr.autograd.gradcheck(f, [x, w])
+
+
+def test_inplace_on_a_view_of_a_leaf_or_of_overlapping_memory_is_refused_clearly():
+    x = cr.tensor(X, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        x[0].mul_(2.0)
+    a = cr.tensor(W, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        a.expand(2, 3).add_(1.0)
 
 
 def test_version_counter_counts_changes_and_is_shared_with_views_and_detach():
