@@ -890,6 +890,14 @@ class RemovableHandle:
 _grad_fn_slot, _requires_grad_slot = Tensor.grad_fn, Tensor.requires_grad
 
 
+def _synced(slot: Any) -> property:
+    """The attribute stored in `slot`, read after the view caught up with its base (`TensorView._sync`)."""
+    def read(view: "TensorView") -> Any:
+        view._sync()
+        return slot.__get__(view)
+    return property(read, slot.__set__)
+
+
 class TensorView(Tensor):
     """A tensor made by a view operation (slicing, `view`, `transpose`, ...): it shares the memory of `_base`.
 
@@ -910,23 +918,8 @@ class TensorView(Tensor):
         if _requires_grad_slot.__get__(base):
             _ops.regenerate_view(self, base)
 
-    @property
-    def grad_fn(self) -> Any:
-        self._sync()
-        return _grad_fn_slot.__get__(self)
-
-    @grad_fn.setter
-    def grad_fn(self, fn: Any) -> None:
-        _grad_fn_slot.__set__(self, fn)
-
-    @property
-    def requires_grad(self) -> bool:
-        self._sync()
-        return _requires_grad_slot.__get__(self)
-
-    @requires_grad.setter
-    def requires_grad(self, value: bool) -> None:
-        _requires_grad_slot.__set__(self, value)
+    grad_fn = _synced(_grad_fn_slot)
+    requires_grad = _synced(_requires_grad_slot)
 
 
 from . import ops as _ops  # noqa: E402  (operations refer to Tensor; Tensor methods to operations)
