@@ -45,7 +45,7 @@ def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, cr
     heap: list = []     # (-creation order, node): the latest node first
     for (node, nr), g in zip(roots, grads):
         _receive(pending, heap, node, nr, g, None, 0)
-    needed = _needed_nodes(roots, capture) if capture is not None else None
+    needed, runs = _needed_nodes(roots, capture) if capture is not None else (None, None)
     captured = [None] * len(capture) if capture is not None else None
     handed = {id(g) for g in grads}  # arrays not to become some .grad as they are: the caller's, or given already
     observe = on_backward
@@ -67,6 +67,8 @@ def execute(roots: Sequence[tuple], grads: Sequence[Any], retain_graph: bool, cr
                 grads_out = _run_pre_hooks(node, grads_out)
             if capture is not None:
                 _capture(capture, captured, node, grads_out)
+                if node not in runs:  # its gradient was all that was asked of it
+                    continue
             if type(node) is AccumulateGrad:
                 if capture is None:
                     _accumulate(node.variable, grads_out[0], create_graph, handed)
@@ -243,8 +245,9 @@ def _run_post_hooks(hooks: list, grads_in: tuple, grads_out: Any) -> tuple:
     return grads_in
 
 
-def _needed_nodes(roots: Sequence[tuple], capture: dict) -> set:
-    """Nodes from which some captured edge can be reached: the only ones worth running."""
+def _needed_nodes(roots: Sequence[tuple], capture: dict) -> tuple:
+    """(the nodes that must receive their gradient: the captured ones and those from which one can be
+    reached; the nodes among them that must run their backward: those from which one can be reached)."""
     targets = {edge[0] for edge in capture}
     order = []
     seen = set()
@@ -256,11 +259,12 @@ def _needed_nodes(roots: Sequence[tuple], capture: dict) -> set:
         seen.add(node)
         order.append(node)
         stack.extend(e[0] for e in (node.next_functions or ()) if e is not None)
-    needed = set(targets)
+    needed, runs = set(targets), set()
     for node in sorted(order, key=lambda n: n._seq):  # inputs before consumers
         if any(e is not None and e[0] in needed for e in (node.next_functions or ())):
             needed.add(node)
-    return needed
+            runs.add(node)
+    return needed, runs
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool] = None,

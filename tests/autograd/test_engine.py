@@ -195,6 +195,34 @@ def test_autograd_grad_of_an_intermediate_tensor():
     np.testing.assert_array_equal(gh.numpy(), [3.0, 3.0])
 
 
+def test_autograd_grad_of_an_intermediate_tensor_runs_nothing_below_it():
+    """Only what leads to an asked-for input runs: h's own backward would be wasted work (as in PyTorch)."""
+    calls = []
+
+    class Square(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            calls.append(1)
+            x, = ctx.saved_tensors
+            return 2 * x * g
+
+    x = leaf([1.0, 2.0])
+    h = Square.apply(x)
+    h.register_hook(lambda g: g * 10)  # a hook on h still shapes what is captured
+    y = (h * 3.0).sum()
+    gh, = grad(y, h, retain_graph=True)
+    np.testing.assert_array_equal(gh.numpy(), [30.0, 30.0])
+    assert calls == []
+    gh, gx = grad(y, [h, x])
+    np.testing.assert_array_equal(gx.numpy(), [60.0, 120.0])
+    assert calls == [1]
+
+
 def test_autograd_grad_unused_input():
     x, unused = leaf([1.0]), leaf([2.0])
     with pytest.raises(RuntimeError, match=r"input 1.*not have been used.*allow_unused=True"):
