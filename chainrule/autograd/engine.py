@@ -201,21 +201,21 @@ def _accumulate(t: "Tensor", g: Any, create_graph: bool, handed: set) -> None:
             out = hook(gt)
             if out is not None:
                 g = out if create_graph else out._data
-    if create_graph:
+    if create_graph:  # .grad carries the graph of its own computation
         gt = g if isinstance(g, Tensor) else Tensor._make(g)
         t.grad = gt if t.grad is None else t.grad + gt
-        return
-    if isinstance(g, Tensor):
-        g = g._data
-    if g.shape != t._data.shape:
-        raise RuntimeError(f"gradient of shape {g.shape} reached a leaf of shape {t._data.shape}")
-    if t.grad is None:
-        if g.base is not None or id(g) in handed or not g.flags.writeable or g.dtype != t._data.dtype:
-            g = np.array(g, dtype=t._data.dtype, order="C")  # own it: it may alias another array
-        handed.add(id(g))
-        t.grad = Tensor._make(g)
     else:
-        np.add(t.grad._data, g, out=t.grad._data, casting="unsafe")
+        if isinstance(g, Tensor):
+            g = g._data
+        if g.shape != t._data.shape:
+            raise RuntimeError(f"gradient of shape {g.shape} reached a leaf of shape {t._data.shape}")
+        if t.grad is None:
+            if g.base is not None or id(g) in handed or not g.flags.writeable or g.dtype != t._data.dtype:
+                g = np.array(g, dtype=t._data.dtype, order="C")  # own it: it may alias another array
+            handed.add(id(g))
+            t.grad = Tensor._make(g)
+        else:
+            np.add(t.grad._data, g, out=t.grad._data, casting="unsafe")
     if t._post_accumulate_hooks:
         for hook in t._post_accumulate_hooks:
             hook(t)

@@ -293,6 +293,21 @@ def test_post_accumulate_grad_hook_sees_the_updated_grad():
     assert seen == [4.0]
 
 
+def test_post_accumulate_grad_hook_runs_under_create_graph_too():
+    """As in PyTorch: the hook sees a .grad that carries its graph, which a second backward goes through."""
+    x = leaf([1.0, 2.0])
+    seen = []
+    x.register_post_accumulate_grad_hook(lambda t: seen.append((t.grad.detach().numpy().copy(),
+                                                                 t.grad.grad_fn is not None)))
+    (x ** 3).sum().backward(create_graph=True)
+    assert len(seen) == 1 and seen[0][1]
+    np.testing.assert_allclose(seen[0][0], [3.0, 12.0])
+    g = x.grad
+    x.grad = None
+    g.sum().backward()  # d/dx Σ 3x² = 6x
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])
+
+
 def test_node_hook_sees_input_and_output_gradients_and_may_replace_them():
     x, w = leaf([1.0, 2.0]), leaf([3.0, 5.0])
     y = x * w
