@@ -9,6 +9,7 @@ gradient in `.grad`. Methods are thin: each calls the operation in
 from __future__ import annotations
 
 import builtins
+import copy
 from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
@@ -241,6 +242,21 @@ class Tensor:
 
     def tolist(self) -> Any:
         return self._data.tolist()
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        """A leaf's copy (`copy.deepcopy(model)`): new memory, the same `requires_grad`, `.grad` and other
+        attributes copied too, nothing of the graph, as in PyTorch."""
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment: copy a non-leaf tensor with .detach().clone()")
+        new = _new(Tensor if type(self) is TensorView else type(self))  # (a view's copy has memory of its own)
+        new._init(self._data.copy(), None, 0)
+        new.requires_grad = self.requires_grad
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            if key not in _GRAPH_ATTRIBUTES:
+                setattr(new, key, copy.deepcopy(value, memo))
+        return new
 
     def detach(self) -> "Tensor":
         """The same memory, cut from the graph (shares the version counter, as in PyTorch)."""
@@ -887,6 +903,8 @@ class RemovableHandle:
         self.remove()
 
 
+# what a tensor keeps of the graph and its hooks: not copied by deepcopy
+_GRAPH_ATTRIBUTES = frozenset({"_accum", "_hooks", "_post_accumulate_hooks", "_base", "_base_fn"})
 _grad_fn_slot, _requires_grad_slot = Tensor.grad_fn, Tensor.requires_grad
 
 

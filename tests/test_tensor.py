@@ -182,3 +182,34 @@ def test_comparison_operators_give_bool_tensors():
     assert (~(x > 1)).tolist() == [True, False, False]
     assert x.equal(cr.tensor([1.0, 2.0, 3.0])) and not x.equal(cr.tensor([1.0, 2.0]))
     assert x.allclose(x + 1e-9)
+
+
+def test_deepcopy_of_a_trained_module_copies_parameters_and_grads_but_no_graph():
+    """copy.deepcopy(model) after a backward (an EMA copy, the best model so far), as in PyTorch."""
+    import copy
+    model = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.ReLU(), cr.nn.Linear(4, 2))
+    model(cr.randn(5, 3)).sum().backward()
+    model[0].weight.tag = {"lr_scale": 0.5}  # a user's attribute travels with it
+    twin = copy.deepcopy(model)
+    for p, q in zip(model.parameters(), twin.parameters()):
+        assert type(q) is cr.nn.Parameter and q.requires_grad and q.is_leaf
+        np.testing.assert_array_equal(q.detach().numpy(), p.detach().numpy())
+        np.testing.assert_array_equal(q.grad.numpy(), p.grad.numpy())
+        assert not np.shares_memory(q.detach().numpy(), p.detach().numpy())
+        assert not np.shares_memory(q.grad.numpy(), p.grad.numpy())
+    assert twin[0].weight.tag == {"lr_scale": 0.5} and twin[0].weight.tag is not model[0].weight.tag
+    before = [p.detach().numpy().copy() for p in model.parameters()]
+    twin.zero_grad()
+    twin(cr.randn(5, 3)).sum().backward()
+    cr.optim.SGD(twin.parameters(), lr=0.1).step()  # training the copy leaves the original alone
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.detach().numpy(), b)
+
+
+def test_deepcopy_of_a_non_leaf_is_refused_as_in_torch():
+    import copy
+    x = cr.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Only Tensors created explicitly by the user"):
+        copy.deepcopy(x * 2)
+    view = copy.deepcopy(cr.zeros(2, 3)[0])  # a view outside the graph: a tensor with memory of its own
+    assert type(view) is cr.Tensor and view.shape == (3,)
