@@ -1,5 +1,5 @@
 """chainrule: backpropagation and the practical pipeline around it, with PyTorch's API on NumPy."""
-from . import autograd, backends
+from . import autograd, backends, cuda
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8, int16,
                      int32, int64, long, set_default_dtype, short, uint8)
@@ -18,6 +18,7 @@ from .ops.creation import (arange, as_tensor, bernoulli, empty, empty_like, eye,
                            randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .ops.formatting import set_printoptions
 from .ops.random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .device import device
 from .tensor import Tensor
 
 __version__ = "0.1.0"

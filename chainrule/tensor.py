@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
+from . import device as _device
 from . import dtypes
 from .autograd.grad_mode import state as _grad_state
 
@@ -170,8 +171,8 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> "device":
+        return _device.CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -299,14 +300,13 @@ class Tensor:
         return _ops.clone(self)
 
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":
-        """Change dtype (devices other than 'cpu' are refused with a clear error)."""
+        """Change dtype (devices other than the CPU are refused with a clear error)."""
         dtype = kwargs.get("dtype")
         for a in args + (kwargs.get("device"),):
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str) or (a is not None and type(a).__name__ == "device"):
-                if str(a) != "cpu":
-                    raise RuntimeError(f"chainrule runs on the CPU only; got device {a!r}")
+            elif _device.is_device(a):
+                _device.check(a)
             elif a is not None:
                 dtype = a
         return self if dtype is None else self.type(dtype)
@@ -319,6 +319,10 @@ class Tensor:
     astype = type
 
     def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> "Tensor":
+        _device.check("cuda")
         return self
 
     def float(self) -> "Tensor":

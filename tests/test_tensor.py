@@ -88,7 +88,7 @@ def test_attributes():
     np.testing.assert_array_equal(x.T.numpy(), x.numpy().T)
     assert cr.ones(2, 3, 4).mT.shape == (2, 4, 3)
     assert x.requires_grad is False and x.grad is None and x.is_leaf and x.grad_fn is None
-    assert x.device == "cpu" and not x.is_cuda and x.is_floating_point()
+    assert x.device == cr.device("cpu") and str(x.device) == "cpu" and not x.is_cuda and x.is_floating_point()
 
 
 def test_conversions_to_python():

@@ -5,6 +5,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..device import check as check_device
 from ..dtypes import as_dtype, get_default_dtype
 from ..tensor import Tensor, _shape_arg
 from . import random
@@ -33,8 +34,7 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
 
 
 def _finish(arr: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
-    if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"chainrule runs on the CPU only; got device {device!r}")
+    check_device(device)
     t = Tensor._make(arr)
     if requires_grad:
         t.requires_grad_(True)

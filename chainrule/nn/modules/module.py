@@ -12,6 +12,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 import numpy as np
 
+from ...device import check as check_device
+from ...device import is_device
 from ...dtypes import as_dtype
 from ...tensor import RemovableHandle, Tensor
 from ..parameter import Buffer, Parameter
@@ -267,12 +269,11 @@ class Module:
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> "Module":
-        """Convert floating parameters and buffers to a dtype; devices other than 'cpu' are refused."""
+        """Convert floating parameters and buffers to a dtype; devices other than the CPU are refused."""
         dtype = kwargs.get("dtype")
         for a in args + (kwargs.get("device"),):
-            if isinstance(a, str) or (a is not None and type(a).__name__ == "device"):
-                if str(a) != "cpu":
-                    raise RuntimeError(f"chainrule runs on the CPU only; got device {a!r}")
+            if is_device(a):
+                check_device(a)
             elif a is not None:
                 dtype = a
         if dtype is None:
@@ -292,6 +293,10 @@ class Module:
         return self.to(np.float16)
 
     def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device: Any = None) -> "Module":
+        check_device("cuda")
         return self
 
     # -- state_dict ------------------------------------------------------------------
