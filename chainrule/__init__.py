@@ -3,16 +3,18 @@ from . import autograd, backends, cuda
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8, int16,
                      int32, int64, long, set_default_dtype, short, uint8)
-from .ops import (abs, absolute, add, all, allclose, amax, amin, any, argmax, argmin, bitwise_and, bitwise_not,
-                  bitwise_or, bitwise_xor, bmm, broadcast_tensors, broadcast_to, cat, ceil, chunk, clamp, clip,
-                  clone, concat, concatenate, cos, cumsum, div, divide, dot, elu, eq, equal, erf, exp, expand,
-                  expm1, flatten, flip, floor, floor_divide, gather, ge, gelu, greater, gt, index_select,
-                  isclose, isfinite, isinf, isnan, le, leaky_relu, less, log, log1p, log_softmax, logical_and,
-                  logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, matmul, max, maximum, mean,
-                  min, minimum, mm, mul, multiply, mv, ne, neg, negative, nonzero, norm, pad, permute, pow, prod,
-                  relu, remainder, repeat, reshape, roll, round, rsqrt, scatter_add, sigmoid, sign, silu, sin,
-                  softmax, softplus, split, sqrt, squeeze, stack, std, sub, subtract, sum, swapaxes, swapdims,
-                  tan, tanh, transpose, true_divide, unbind, unflatten, unsqueeze, var, where)
+from .ops import (abs, absolute, add, all, allclose, amax, amin, any, arctan2, argmax, argmin, argsort, atan2,
+                  bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm, broadcast_tensors, broadcast_to, cat,
+                  ceil, chunk, clamp, clamp_max, clamp_min, clip, clone, concat, concatenate, cos, cumsum, diag,
+                  diagonal, div, divide, dot, elu, eq, equal, erf, exp, expand, expm1, flatten, flip, floor,
+                  floor_divide, gather, ge, gelu, ger, greater, gt, index_select, isclose, isfinite, isinf, isnan,
+                  le, leaky_relu, lerp, less, log, log10, log1p, log2, log_softmax, logical_and, logical_not,
+                  logical_or, logical_xor, logsumexp, lt, masked_fill, masked_select, matmul, max, maximum, mean,
+                  meshgrid, min, minimum, mm, moveaxis, movedim, mul, multiply, mv, narrow, ne, neg, negative,
+                  nonzero, norm, outer, pad, permute, pow, prod, relu, remainder, repeat, repeat_interleave,
+                  reshape, roll, round, rsqrt, scatter_add, sigmoid, sign, silu, sin, softmax, softplus, sort,
+                  split, sqrt, squeeze, stack, std, sub, subtract, sum, swapaxes, swapdims, tan, tanh, tile, topk,
+                  trace, transpose, tril, triu, true_divide, unbind, unflatten, unique, unsqueeze, var, where)
 from .ops.creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_dlpack, from_numpy, full,
                            full_like, linspace, logspace, multinomial, normal, ones, ones_like, rand, rand_like,
                            randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)

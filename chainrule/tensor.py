@@ -679,7 +679,76 @@ class Tensor:
         return _ops.masked_fill(self, mask, value)
 
     def lerp(self, end: Any, weight: Any) -> "Tensor":
-        return self + (end - self) * weight
+        return _ops.lerp(self, end, weight)
+
+    # -- sorting, triangles, diagonals, more shapes (chainrule/ops/sorting.py, shape.py, indexing.py) ----
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return _ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
+        return _ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return _ops.topk(self, k, dim, largest, sorted)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+               dim: Any = None) -> Any:
+        return _ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def tril(self, diagonal: int = 0) -> "Tensor":
+        return _ops.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> "Tensor":
+        return _ops.triu(self, diagonal)
+
+    def diag(self, diagonal: int = 0) -> "Tensor":
+        return _ops.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> "Tensor":
+        return _ops.diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> "Tensor":
+        return _ops.trace(self)
+
+    def outer(self, vec2: "Tensor") -> "Tensor":
+        return _ops.outer(self, vec2)
+
+    def narrow(self, dim: int, start: int, length: int) -> "Tensor":
+        return _ops.narrow(self, dim, start, length)
+
+    def movedim(self, source: Any, destination: Any) -> "Tensor":
+        return _ops.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def tile(self, dims: Any) -> "Tensor":
+        return _ops.tile(self, dims)
+
+    def repeat_interleave(self, repeats: Any, dim: Any = None, *, output_size: Any = None) -> "Tensor":
+        return _ops.repeat_interleave(self, repeats, dim)
+
+    def masked_select(self, mask: Any) -> "Tensor":
+        return _ops.masked_select(self, mask)
+
+    def log2(self) -> "Tensor":
+        return _ops.log2(self)
+
+    def log10(self) -> "Tensor":
+        return _ops.log10(self)
+
+    def atan2(self, other: Any) -> "Tensor":
+        return _ops.atan2(self, other)
+
+    arctan2 = atan2
+
+    def clamp_min(self, min: Any) -> "Tensor":
+        return _ops.clamp_min(self, min)
+
+    def clamp_max(self, max: Any) -> "Tensor":
+        return _ops.clamp_max(self, max)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.type(other.dtype)
 
     def eq(self, other: Any) -> "Tensor":
         return _ops.eq(self, other)
@@ -858,11 +927,6 @@ class Tensor:
     def unbind(self, dim: int = 0) -> tuple:
         return _ops.unbind(self, dim)
 
-    def narrow(self, dim: int, start: int, length: int) -> "Tensor":
-        index = [slice(None)] * self.ndim
-        index[dim] = slice(start, start + length)
-        return self[tuple(index)]
-
     # indexing (chainrule/ops/indexing.py)
     def gather(self, dim: int, index: Any) -> "Tensor":
         return _ops.gather(self, dim, index)
@@ -872,9 +936,6 @@ class Tensor:
 
     def index_select(self, dim: int, index: Any) -> "Tensor":
         return _ops.index_select(self, dim, index)
-
-    def masked_select(self, mask: Any) -> "Tensor":
-        return _ops.getitem(self, _ops.broadcast_to(mask, self.shape) if isinstance(mask, Tensor) else mask)
 
     def nonzero(self, as_tuple: bool = False) -> Any:
         return _ops.nonzero(self, as_tuple)

@@ -365,3 +365,13 @@ def matmul(input: Any, other: Any) -> Tensor:
 
 mm = bmm = mv = dot = matmul
 
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors: out[i, j] = input[i] · vec2[j]."""
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: expected 1-D tensors, got shapes {tuple(input.shape)} and {tuple(vec2.shape)}")
+    return mul(input.reshape(-1, 1), vec2.reshape(1, -1))
+
+
+ger = outer

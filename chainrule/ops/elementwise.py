@@ -5,6 +5,7 @@ the output is saved rather than the input, so the input can be freed.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,21 @@ class Exp(Function):
     def backward(ctx, g):
         y, = ctx.saved_tensors  # d eˣ = eˣ
         return g * y
+
+
+class Atan2(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, x = ctx.saved_tensors  # d atan2(y, x) = (x dy - y dx) / (x² + y²)
+        r2 = x * x + y * y
+        return g * x / r2, -g * y / r2
 
 
 class Log(Function):
@@ -457,3 +473,53 @@ def cast(input: Tensor, dtype: Any) -> Tensor:
 def clone(input: Tensor) -> Tensor:
     """A copy in new memory; the gradient flows back to input."""
     return Clone.apply(input)
+
+
+def atan2(input: Tensor, other: Any) -> Tensor:
+    """The angle of the point (other, input): arctan(input / other) in the right quadrant."""
+    a, b = operands(input, other)
+    return Atan2.apply(a, b)
+
+
+arctan2 = atan2
+
+
+def log2(input: Tensor) -> Tensor:
+    """Base-2 logarithm."""
+    return log(input) * (1 / math.log(2))
+
+
+def log10(input: Tensor) -> Tensor:
+    """Base-10 logarithm."""
+    return log(input) * (1 / math.log(10))
+
+
+def lerp(input: Tensor, end: Any, weight: Any) -> Tensor:
+    """input + weight · (end - input)."""
+    return input + (end - input) * weight
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:
+    return clamp(input, max=max)
+
+
+def _triangle(input: Tensor, diagonal: int, lower: bool, who: str) -> Tensor:
+    if input.ndim < 2:
+        raise RuntimeError(f"{who}: input tensor must have at least 2 dimensions, got shape {tuple(input.shape)}")
+    rows, cols = input.shape[-2:]
+    keep = (np.tril if lower else np.triu)(np.ones((rows, cols), dtype=bool), diagonal)
+    return masked_fill(input, ~keep, 0)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dimensions (entries above `diagonal` set to 0)."""
+    return _triangle(input, diagonal, True, "tril")
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dimensions (entries below `diagonal` set to 0)."""
+    return _triangle(input, diagonal, False, "triu")

@@ -196,3 +196,39 @@ def nonzero(input: Any, as_tuple: bool = False) -> Any:
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
     return Tensor._make(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:
+    """The entries of `input` where `mask` (broadcast against it) is True, as a 1-D tensor."""
+    from .shape import broadcast_tensors
+    mask = mask if isinstance(mask, Tensor) else Tensor._make(np.asarray(mask))
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected a boolean mask, got dtype {mask.dtype}")
+    x, m = broadcast_tensors(input, mask)
+    return getitem(x, m._data)
+
+
+def repeat_interleave(input: Tensor, repeats: Any, dim: Any = None, *, output_size: Any = None) -> Tensor:
+    """Each entry repeated `repeats` times (an int, or one count per entry) along `dim` (flattened if None)."""
+    if dim is None:
+        input, dim = input.reshape(-1), 0
+    d = _dim(dim, input.ndim)
+    counts = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if counts.ndim > 1 or (counts.ndim == 1 and counts.shape[0] != input.shape[d]) or (counts < 0).any():
+        raise RuntimeError(f"repeat_interleave: repeats must be a non-negative int or one count per entry "
+                           f"({input.shape[d]}), got {counts.tolist()}")
+    return index_select(input, d, np.repeat(np.arange(input.shape[d]), counts))
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal `offset` of the (dim1, dim2) planes, as the last dimension (as PyTorch)."""
+    from .shape import movedim
+    d1, d2 = _dim(dim1, input.ndim), _dim(dim2, input.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    x = movedim(input, (d1, d2), (-2, -1))
+    rows, cols = x.shape[-2:]
+    start_r, start_c = (0, offset) if offset >= 0 else (-offset, 0)
+    n = max(0, min(rows - start_r, cols - start_c))
+    i = np.arange(n)
+    return getitem(x, (Ellipsis, i + start_r, i + start_c))

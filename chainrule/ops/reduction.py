@@ -378,3 +378,11 @@ def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """True where some element (along dim) is nonzero."""
     return Tensor._make(np.any(input._data, axis=None if dim is None else _axes(dim, input.ndim), keepdims=keepdim))
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of the main diagonal of a 2-D tensor."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, got shape {tuple(input.shape)}")
+    from .indexing import diagonal
+    return sum(diagonal(input))

@@ -464,3 +464,69 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if numpy_mode is None:
         raise NotImplementedError(f"pad mode {mode!r}: expected 'constant', 'reflect', 'replicate' or 'circular'")
     return PadIndexed.apply(input, tuple(widths), numpy_mode)
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The `length` entries from `start` along `dim` (a view)."""
+    d = _dim(dim, input.ndim)
+    n = input.shape[d]
+    start = start + n if start < 0 else start
+    if not (0 <= start <= n and 0 <= length and start + length <= n):
+        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of "
+                         f"dimension {dim} of a tensor of shape {tuple(input.shape)}")
+    return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Dimensions `source` moved to positions `destination`, the others in order (a view)."""
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
+    src, dst = [_dim(d, input.ndim) for d in src], [_dim(d, input.ndim) for d in dst]
+    order = [None] * input.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(i for i in range(input.ndim) if i not in src)
+    return permute(input, tuple(next(rest) if o is None else o for o in order))
+
+
+moveaxis = movedim
+
+
+def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
+    """`input` repeated dims[i] times along each dimension; fewer dims than dimensions count from the right."""
+    dims = tuple(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-D tensors: 'ij' (matrix) or 'xy' (Cartesian: the first two swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    if any(t.ndim != 1 for t in tensors):
+        raise RuntimeError(f"meshgrid expects 1-D tensors, got shapes {[tuple(t.shape) for t in tensors]}")
+    swap = indexing == "xy" and len(tensors) >= 2
+    ordered = (tensors[1], tensors[0]) + tuple(tensors[2:]) if swap else tuple(tensors)
+    shape = tuple(t.shape[0] for t in ordered)
+    grids = [expand(reshape(t, (1,) * i + (-1,) + (1,) * (len(shape) - i - 1)), shape) for i, t in enumerate(ordered)]
+    if swap:
+        grids = [grids[1], grids[0]] + grids[2:]
+    return tuple(grids)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """1-D: the square matrix with `input` on diagonal `diagonal`; 2-D: that diagonal as a 1-D tensor."""
+    if input.ndim == 2:
+        from .indexing import diagonal as _diagonal
+        return _diagonal(input, diagonal)
+    if input.ndim != 1:
+        raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(input.shape)}")
+    n, k = input.shape[0], abs(diagonal)
+    square = Tensor._make(np.eye(n, dtype=input.dtype)) * input  # input[j] at (j, j)
+    if diagonal == 0:
+        return square
+    return pad(square, (k, 0, 0, k) if diagonal > 0 else (0, k, k, 0))
