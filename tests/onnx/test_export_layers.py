@@ -115,6 +115,25 @@ CASES = [
      {0: {0: 3}}),
 ]
 
+
+class SelfAttention(nn.Module):
+    """MultiheadAttention on one input, its output only."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x):
+        return self.layer(x, x, x, need_weights=False)[0]
+
+
+CASES += [
+    ("multihead-attention", nn.MultiheadAttention, lambda: SelfAttention(nn.MultiheadAttention(8, 2).eval()),
+     [f32(5, 2, 8)], {0: {0: 3, 1: 4}}),
+    ("transformer-encoder-layer", nn.TransformerEncoderLayer,
+     lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval(), [f32(2, 5, 8)], {0: {0: 3, 1: 4}}),
+]
+
 RECURRENT = [
     ("rnn-tanh", nn.RNN, lambda: nn.RNN(3, 5), [f32(4, 2, 3)], {0: {0: 6, 1: 3}}),
     ("rnn-relu-2-layers-batch-first", nn.RNN, lambda: nn.RNN(3, 5, num_layers=2, nonlinearity="relu",

@@ -12,3 +12,4 @@ from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, interpolate, max_pool1d,
                       max_pool2d)
 from .normalization import batch_norm, group_norm, layer_norm
+from .attention import scaled_dot_product_attention

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ...device import check as check_device
 from ...dtypes import as_dtype, get_default_dtype
 from ...tensor import Tensor
 from .. import functional as F
@@ -16,8 +17,7 @@ from .module import Module
 
 def _param(shape: tuple, dtype: Any, device: Any) -> Parameter:
     """An uninitialized parameter of the given (or default) floating dtype, on the CPU."""
-    if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"chainrule runs on the CPU only; got device {device!r}")
+    check_device(device)
     return Parameter(np.empty(shape, dtype=get_default_dtype() if dtype is None else as_dtype(dtype)))
 
 
