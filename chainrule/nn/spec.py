@@ -39,7 +39,8 @@ LAYERS = (M.Identity, M.Linear, M.Bilinear, M.ReLU, M.LeakyReLU, M.ELU, M.GELU, 
           M.Flatten, M.Unflatten, M.Embedding, M.RNN, M.LSTM, M.GRU, M.RNNCell, M.LSTMCell, M.GRUCell,
           M.Conv1d, M.Conv2d, M.ConvTranspose1d, M.ConvTranspose2d, M.MaxPool1d, M.MaxPool2d, M.AvgPool1d,
           M.AvgPool2d, M.AdaptiveAvgPool1d, M.AdaptiveAvgPool2d, M.BatchNorm1d, M.BatchNorm2d, M.BatchNorm3d,
-          M.LayerNorm, M.GroupNorm, M.Upsample, M.MultiheadAttention, M.TransformerEncoderLayer)
+          M.LayerNorm, M.GroupNorm, M.Upsample, M.MultiheadAttention, M.TransformerEncoderLayer,
+          M.TransformerDecoderLayer)
 CONTAINERS = (M.Sequential, M.ModuleList, M.ModuleDict)
 _SKIPPED_ARGS = ("device", "dtype")  # rebuilt on the CPU; the dtype follows the saved weights
 
@@ -55,11 +56,11 @@ class _Entry:
         self.cls, self.args = cls, args
 
 
-def _encoder_layer_args(layer: M.TransformerEncoderLayer) -> Dict[str, Any]:
-    """A TransformerEncoderLayer's arguments, read from the layers it is made of."""
+def _transformer_layer_args(layer: M.Module) -> Dict[str, Any]:
+    """A Transformer encoder or decoder layer's arguments, read from the layers it is made of."""
     if layer.activation_name is None:
-        raise SpecError("TransformerEncoderLayer with a custom activation function has no spec: use 'relu' or "
-                        "'gelu', or register a subclass with register(..., args=...)")
+        raise SpecError(f"{type(layer).__name__} with a custom activation function has no spec: use 'relu' or "
+                        f"'gelu', or register a subclass with register(..., args=...)")
     attn = layer.self_attn
     return dict(d_model=attn.embed_dim, nhead=attn.num_heads, dim_feedforward=layer.linear1.out_features,
                 dropout=layer.dropout.p, activation=layer.activation_name, layer_norm_eps=layer.norm1.eps,
@@ -67,7 +68,7 @@ def _encoder_layer_args(layer: M.TransformerEncoderLayer) -> Dict[str, Any]:
 
 
 _registry: Dict[str, _Entry] = {cls.__name__: _Entry(cls, None) for cls in LAYERS + CONTAINERS}
-_registry["TransformerEncoderLayer"].args = _encoder_layer_args
+_registry["TransformerEncoderLayer"].args = _registry["TransformerDecoderLayer"].args = _transformer_layer_args
 
 
 def register(cls: Optional[Type[M.Module]] = None, *, name: Optional[str] = None,

@@ -16,6 +16,7 @@ EXAMPLES = {
     "MultiheadAttention": (lambda: nn.MultiheadAttention(8, 2, dropout=0.1, kdim=4, batch_first=True), None),
     "TransformerEncoderLayer": (lambda: nn.TransformerEncoderLayer(8, 2, 16, norm_first=True, activation="gelu"),
                                 (5, 2, 8)),
+    "TransformerDecoderLayer": (lambda: nn.TransformerDecoderLayer(8, 2, 16, batch_first=True, bias=False), None),
     "Identity": (lambda: nn.Identity(3, unused=1), (2, 3)),
     "Linear": (lambda: nn.Linear(4, 3, bias=False), (2, 4)),
     "Bilinear": (lambda: nn.Bilinear(2, 3, 4), None),
@@ -61,8 +62,9 @@ EXAMPLES = {
     "GroupNorm": (lambda: nn.GroupNorm(2, 4, eps=1e-4), (2, 4, 3)),
     "Upsample": (lambda: nn.Upsample(scale_factor=2, mode="nearest-exact"), (1, 2, 3, 3)),
 }
-# (TransformerEncoder is built from a layer object, not from JSON arguments)
-NOT_DESCRIBED = {"Module", "RNNBase", "RNNCellBase", "ParameterList", "ParameterDict", "TransformerEncoder"}
+# (the Transformer stacks are built from layer objects, not from JSON arguments)
+NOT_DESCRIBED = {"Module", "RNNBase", "RNNCellBase", "ParameterList", "ParameterDict", "TransformerEncoder",
+                 "TransformerDecoder", "Transformer"}
 
 
 def _round_trip(model: nn.Module, custom=None) -> nn.Module:

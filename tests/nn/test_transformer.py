@@ -141,3 +141,37 @@ def test_bad_attention_arguments_are_refused_clearly():
         nn.MultiheadAttention(8, 2)(cr.zeros(3, 2, 6), cr.zeros(3, 2, 8), cr.zeros(3, 2, 8))
     with pytest.raises(RuntimeError, match="activation should be relu/gelu"):
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+MEMORY = RNG.standard_normal((S, N, E)).astype(np.float32)
+
+
+@requires_torch
+@pytest.mark.parametrize("options", [dict(), dict(norm_first=True, activation="gelu")], ids=["post", "norm_first"])
+def test_transformer_decoder_layer_matches_torch(options):
+    torch.manual_seed(0)
+    theirs = torch.nn.TransformerDecoderLayer(E, 2, 16, 0.0, **options)
+    ours = nn.TransformerDecoderLayer(E, 2, 16, 0.0, **options)
+    masks = dict(tgt_mask=CAUSAL, memory_key_padding_mask=PADDING)
+    compare_with_torch(wrapped(cr, ours, **masks), wrapped(torch, theirs, **masks), [Q, MEMORY])
+
+
+@requires_torch
+def test_transformer_matches_torch():
+    torch.manual_seed(0)
+    theirs = torch.nn.Transformer(E, 2, 2, 2, 16, 0.0, batch_first=True)
+    ours = nn.Transformer(E, 2, 2, 2, 16, 0.0, batch_first=True)
+    mask = nn.Transformer.generate_square_subsequent_mask(L)
+    np.testing.assert_array_equal(mask.numpy(), torch.nn.Transformer.generate_square_subsequent_mask(L).numpy())
+
+    src, tgt = MEMORY.transpose(1, 0, 2).copy(), Q.transpose(1, 0, 2).copy()
+    masks = dict(tgt_mask=mask.numpy(), src_key_padding_mask=PADDING)
+    compare_with_torch(wrapped(cr, ours, **masks), wrapped(torch, theirs, **masks), [src, tgt], rtol=2e-4, atol=2e-5)
+
+
+def test_transformer_initializes_every_weight_matrix_xavier_uniform():
+    model = nn.Transformer(16, 2, 1, 1, 32)
+    for name, p in model.named_parameters():
+        if p.ndim > 1:
+            bound = np.sqrt(6 / (p.shape[0] + p.shape[1]))
+            assert np.abs(p.detach().numpy()).max() <= bound, name

@@ -132,6 +132,9 @@ CASES += [
      [f32(5, 2, 8)], {0: {0: 3, 1: 4}}),
     ("transformer-encoder-layer", nn.TransformerEncoderLayer,
      lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval(), [f32(2, 5, 8)], {0: {0: 3, 1: 4}}),
+    ("transformer-decoder-layer", nn.TransformerDecoderLayer,
+     lambda: Pair(nn.TransformerDecoderLayer(8, 2, 16, batch_first=True).eval()), [f32(2, 5, 8), f32(2, 6, 8)],
+     {0: {0: 3, 1: 4}, 1: {0: 3, 1: 7}}),
 ]
 
 RECURRENT = [

@@ -1,5 +1,6 @@
-"""Attention layers: `MultiheadAttention`, and the Transformer encoder built from it
-(`TransformerEncoderLayer`, `TransformerEncoder`), with PyTorch's parameters, defaults and masks."""
+"""Attention layers: `MultiheadAttention`, and the Transformer built from it (`TransformerEncoderLayer`,
+`TransformerEncoder`, `TransformerDecoderLayer`, `TransformerDecoder`, `Transformer`), with PyTorch's
+parameters, defaults and masks."""
 from __future__ import annotations
 
 import copy
@@ -125,20 +126,61 @@ class TransformerEncoderLayer(Module):
 
     def forward(self, src: Tensor, src_mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool = False) -> Tensor:
-        x = src
+        x, masks = src, (src_mask, src_key_padding_mask, is_causal)
         if self.norm_first:
-            x = x + self._attention(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._feed_forward(self.norm2(x))
-        x = self.norm1(x + self._attention(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._feed_forward(x))
+            x = x + _attend(self.self_attn, self.norm1(x), None, *masks, self.dropout1)
+            return x + _feed_forward(self, self.norm2(x), self.dropout2)
+        x = self.norm1(x + _attend(self.self_attn, x, None, *masks, self.dropout1))
+        return self.norm2(x + _feed_forward(self, x, self.dropout2))
 
-    def _attention(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
-        out = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
-                             is_causal=is_causal)[0]
-        return self.dropout1(out)
 
-    def _feed_forward(self, x: Tensor) -> Tensor:
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+def _attend(attn: MultiheadAttention, x: Tensor, kv: Optional[Tensor], mask: Any, padding: Any, is_causal: bool,
+            dropout: Dropout) -> Tensor:
+    """An attention block of a Transformer layer: attention of x over kv (x itself if None), then dropout."""
+    kv = x if kv is None else kv
+    return dropout(attn(x, kv, kv, attn_mask=mask, key_padding_mask=padding, need_weights=False,
+                        is_causal=is_causal)[0])
+
+
+def _feed_forward(layer: Module, x: Tensor, dropout: Dropout) -> Tensor:
+    """The feed-forward block of a Transformer layer: linear2(dropout(activation(linear1(x)))), then dropout."""
+    return dropout(layer.linear2(layer.dropout(layer.activation(layer.linear1(x)))))
+
+
+class TransformerDecoderLayer(Module):
+    """Self-attention over the target, attention over the encoder's output (memory), then a feed-forward
+    block; each with a residual connection, dropout and layer norm (before each block with norm_first)."""
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: Union[str, Callable] = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        options = dict(dropout=dropout, bias=bias, batch_first=batch_first, device=device, dtype=dtype)
+        self.self_attn = MultiheadAttention(d_model, nhead, **options)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, **options)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, device=device, dtype=dtype)
+        self.norm_first = norm_first
+        self.norm1, self.norm2, self.norm3 = (LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device,
+                                                        dtype=dtype) for _ in range(3))
+        self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
+        self.activation = _activation(activation)
+        self.activation_name = activation if isinstance(activation, str) else None  # (for specs)
+
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Any = None, memory_mask: Any = None,
+                tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None, tgt_is_causal: bool = False,
+                memory_is_causal: bool = False) -> Tensor:
+        x = tgt
+        own = (tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+        cross = (memory_mask, memory_key_padding_mask, memory_is_causal)
+        if self.norm_first:
+            x = x + _attend(self.self_attn, self.norm1(x), None, *own, self.dropout1)
+            x = x + _attend(self.multihead_attn, self.norm2(x), memory, *cross, self.dropout2)
+            return x + _feed_forward(self, self.norm3(x), self.dropout3)
+        x = self.norm1(x + _attend(self.self_attn, x, None, *own, self.dropout1))
+        x = self.norm2(x + _attend(self.multihead_attn, x, memory, *cross, self.dropout2))
+        return self.norm3(x + _feed_forward(self, x, self.dropout3))
 
 
 class TransformerEncoder(Module):
@@ -157,3 +199,63 @@ class TransformerEncoder(Module):
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
         return x if self.norm is None else self.norm(x)
+
+
+class TransformerDecoder(Module):
+    """`num_layers` copies of `decoder_layer` (each with parameters of its own), then `norm` if given."""
+
+    def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int, norm: Optional[Module] = None) -> None:
+        super().__init__()
+        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Any = None, memory_mask: Any = None,
+                tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None,
+                tgt_is_causal: Optional[bool] = None, memory_is_causal: bool = False) -> Tensor:
+        x = tgt
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask,
+                      bool(tgt_is_causal), memory_is_causal)
+        return x if self.norm is None else self.norm(x)
+
+
+class Transformer(Module):
+    """An encoder-decoder Transformer (PyTorch's nn.Transformer): encoder and decoder stacks, each ending
+    in a LayerNorm; every weight matrix Xavier-uniform initialized."""
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6, num_decoder_layers: int = 6,
+                 dim_feedforward: int = 2048, dropout: float = 0.1, activation: Union[str, Callable] = "relu",
+                 custom_encoder: Optional[Module] = None, custom_decoder: Optional[Module] = None,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False,
+                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        options = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+                       layer_norm_eps=layer_norm_eps, batch_first=batch_first, norm_first=norm_first, bias=bias,
+                       device=device, dtype=dtype)
+        norm = dict(eps=layer_norm_eps, bias=bias, device=device, dtype=dtype)
+        self.encoder = custom_encoder if custom_encoder is not None else TransformerEncoder(
+            TransformerEncoderLayer(d_model, nhead, **options), num_encoder_layers, LayerNorm(d_model, **norm))
+        self.decoder = custom_decoder if custom_decoder is not None else TransformerDecoder(
+            TransformerDecoderLayer(d_model, nhead, **options), num_decoder_layers, LayerNorm(d_model, **norm))
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    def forward(self, src: Tensor, tgt: Tensor, src_mask: Any = None, tgt_mask: Any = None, memory_mask: Any = None,
+                src_key_padding_mask: Any = None, tgt_key_padding_mask: Any = None,
+                memory_key_padding_mask: Any = None, src_is_causal: Optional[bool] = None,
+                tgt_is_causal: Optional[bool] = None, memory_is_causal: bool = False) -> Tensor:
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
+                            memory_is_causal=memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
+        """(sz, sz) float mask: 0 on and below the diagonal, -inf above (each position sees only the earlier)."""
+        mask = np.triu(np.full((sz, sz), -np.inf), 1)
+        return Tensor._make(mask.astype(np.float32 if dtype is None else np.dtype(dtype)))
