@@ -6,7 +6,7 @@ from .dtypes import (bool, double, float, float16, float32, float64, get_default
 from .ops import (abs, absolute, add, all, allclose, amax, amin, any, arctan2, argmax, argmin, argsort, atan2,
                   bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm, broadcast_tensors, broadcast_to, cat,
                   ceil, chunk, clamp, clamp_max, clamp_min, clip, clone, concat, concatenate, cos, cumsum, diag,
-                  diagonal, div, divide, dot, elu, eq, equal, erf, exp, expand, expm1, flatten, flip, floor,
+                  diagonal, div, divide, dot, einsum, elu, eq, equal, erf, exp, expand, expm1, flatten, flip, floor,
                   floor_divide, gather, ge, gelu, ger, greater, gt, index_select, isclose, isfinite, isinf, isnan,
                   le, leaky_relu, lerp, less, log, log10, log1p, log2, log_softmax, logical_and, logical_not,
                   logical_or, logical_xor, logsumexp, lt, masked_fill, masked_select, matmul, max, maximum, mean,

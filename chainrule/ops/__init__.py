@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .arithmetic import (add, div, divide, dot, floor_divide, ger, matmul, mm, bmm, mul, multiply, mv, neg,
+from .arithmetic import (add, div, divide, dot, einsum, floor_divide, ger, matmul, mm, bmm, mul, multiply, mv, neg,
                          negative, outer, pow, remainder, sub, subtract, true_divide, unbroadcast)
 from .compare import (allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, equal, ge, greater,
                       greater_equal, gt, isclose, isfinite, isinf, isnan, le, less, less_equal, logical_and,
@@ -116,7 +116,7 @@ FUNCTIONS = {
     np.min: _np_min, np.amin: _np_min, np.expand_dims: _np_expand_dims,
     np.concatenate: _np_concatenate, np.stack: _np_stack, np.cumsum: _np_cumsum, np.roll: _np_roll,
     np.reshape: _np_reshape, np.squeeze: _np_squeeze, np.swapaxes: swapaxes, np.clip: _np_clip,
-    np.round: _np_round, np.around: _np_round,
+    np.round: _np_round, np.around: _np_round, np.einsum: einsum,
 }
 
 

@@ -375,3 +375,86 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 
 
 ger = outer
+
+
+class Einsum(Function):
+    """A sum of products over named indices, with explicit subscripts (`einsum` resolves ellipses, the
+    implicit output and broadcasting first). Operand i's gradient is the einsum of the output gradient with
+    the other operands onto i's subscripts: broadcast over indices only i has, and put on the diagonal
+    where i repeats an index ('ii')."""
+    __slots__ = ("subs", "out", "shapes")
+
+    @staticmethod
+    def forward(ctx, subs, out, *operands):
+        ctx.subs, ctx.out, ctx.shapes = subs, out, [np.shape(o) for o in operands]
+        ctx.save_for_backward(*operands)
+        return np.einsum(",".join(subs) + "->" + out, *operands, optimize=len(operands) > 2)
+
+    @staticmethod
+    def backward(ctx, g):
+        operands = ctx.saved_tensors
+        need = ctx.needs_input_grad[2:]
+        return (None, None) + tuple(_einsum_grad(g, operands, ctx.subs, ctx.out, i, ctx.shapes[i]) if need[i]
+                                    else None for i in range(len(operands)))
+
+
+def _einsum_grad(g: Any, operands: tuple, subs: tuple, out: str, i: int, shape: tuple) -> Any:
+    sub = subs[i]
+    letters = list(dict.fromkeys(sub))  # each index once, in order of appearance
+    others = [s for j, s in enumerate(subs) if j != i]
+    seen = set(out).union(*others)
+    present = [c for c in letters if c in seen]
+    grad = np.einsum(",".join([out] + others) + "->" + "".join(present), g,
+                     *[o for j, o in enumerate(operands) if j != i])
+    sizes = [shape[sub.index(c)] for c in letters]
+    if len(present) < len(letters):  # indices only this operand has: every entry along them got the same
+        grad = np.broadcast_to(np.reshape(grad, [n if c in seen else 1 for c, n in zip(letters, sizes)]), sizes)
+    if len(letters) == len(sub):
+        return grad
+    from .indexing import index_backward
+    axes = np.indices(sizes)  # a repeated index: the gradient lands on that diagonal
+    return index_backward(grad, shape, tuple(axes[letters.index(c)] for c in sub))
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation as torch.einsum: 'ij,jk->ik', implicit outputs ('ij,jk'), ellipses ('...ij,...jk'),
+    repeated indices ('ii->i'), size-1 dimensions broadcast; operands as arguments or one list."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    operands = tuple(o if isinstance(o, Tensor) else Tensor._make(np.asarray(o)) for o in operands)
+    lhs, arrow, out = equation.replace(" ", "").partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(operands):
+        raise RuntimeError(f"einsum(): the equation {equation!r} has {len(subs)} operand(s) but {len(operands)} "
+                           f"were given")
+    spare = [c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in equation]
+    widths = [o.ndim - len(s.replace("...", "")) for s, o in zip(subs, operands)]
+    ellipsis = "".join(reversed(spare[:max([w for s, w in zip(subs, widths) if "..." in s], default=0)]))
+    for k, (s, o, w) in enumerate(zip(subs, operands, widths)):
+        if "..." in s:
+            s = s.replace("...", ellipsis[len(ellipsis) - w:] if w > 0 else "", 1)
+        if len(s) != o.ndim or (s and not s.isalpha()):  # ('' for a 0-d operand)
+            raise RuntimeError(f"einsum(): subscripts {subs[k]!r} do not fit operand {k} of shape {tuple(o.shape)}")
+        subs[k] = s
+    if arrow:
+        out = out.replace("...", ellipsis)
+    else:
+        counts = {c: "".join(subs).count(c) for c in "".join(subs)}
+        out = "".join(c for c in ellipsis if c in counts) + "".join(sorted(c for c, n in counts.items()
+                                                                           if n == 1 and c not in ellipsis))
+    if not out.isalpha() and out or len(set(out)) != len(out) or not set(out) <= set("".join(subs)):
+        raise RuntimeError(f"einsum(): invalid output subscripts {out!r} for {equation!r}")
+    sizes: dict = {}
+    for s, o in zip(subs, operands):
+        for c, n in zip(s, o.shape):
+            if sizes.get(c, 1) != 1 and n not in (1, sizes[c]):
+                raise RuntimeError(f"einsum(): index {c!r} has size {sizes[c]} in one operand and {n} in another "
+                                   f"({equation!r})")
+            sizes[c] = max(sizes.get(c, 1), n) if n != 1 else sizes.get(c, 1)
+    from .shape import expand
+    operands = tuple(o if all(n == sizes[c] or s.count(c) > 1 for c, n in zip(s, o.shape))
+                     else expand(o, [sizes[c] for c in s]) for s, o in zip(subs, operands))
+    a = operands[0]
+    if len(operands) > 1 and any(x.dtype != a.dtype for x in operands[1:]):
+        raise RuntimeError(f"einsum(): operands must have the same dtype, got {[str(x.dtype) for x in operands]}")
+    return Einsum.apply(tuple(subs), out, *operands)
