@@ -40,7 +40,8 @@ LAYERS = (M.Identity, M.Linear, M.Bilinear, M.ReLU, M.LeakyReLU, M.ELU, M.GELU, 
           M.Conv1d, M.Conv2d, M.ConvTranspose1d, M.ConvTranspose2d, M.MaxPool1d, M.MaxPool2d, M.AvgPool1d,
           M.AvgPool2d, M.AdaptiveAvgPool1d, M.AdaptiveAvgPool2d, M.BatchNorm1d, M.BatchNorm2d, M.BatchNorm3d,
           M.LayerNorm, M.GroupNorm, M.Upsample, M.MultiheadAttention, M.TransformerEncoderLayer,
-          M.TransformerDecoderLayer)
+          M.TransformerDecoderLayer, M.Mish, M.SELU, M.Hardsigmoid, M.Hardswish, M.PReLU,
+          M.CosineSimilarity)
 CONTAINERS = (M.Sequential, M.ModuleList, M.ModuleDict)
 _SKIPPED_ARGS = ("device", "dtype")  # rebuilt on the CPU; the dtype follows the saved weights
 

@@ -26,6 +26,11 @@ LAYERS = {
     "Softplus": lambda m: m.Softplus(beta=2.0, threshold=1.0),
     "Hardtanh": lambda m: m.Hardtanh(-0.5, 0.7),
     "ReLU6": lambda m: m.ReLU6(),
+    "Mish": lambda m: m.Mish(),
+    "SELU": lambda m: m.SELU(),
+    "Hardsigmoid": lambda m: m.Hardsigmoid(),
+    "Hardswish": lambda m: m.Hardswish(),
+    "PReLU": lambda m: m.PReLU(),
 }
 INPLACE = {
     "ReLU": lambda m: m.ReLU(inplace=True),
@@ -34,13 +39,16 @@ INPLACE = {
     "SiLU": lambda m: m.SiLU(inplace=True),
     "Hardtanh": lambda m: m.Hardtanh(inplace=True),
     "ReLU6": lambda m: m.ReLU6(inplace=True),
+    "Mish": lambda m: m.Mish(inplace=True),
+    "SELU": lambda m: m.SELU(inplace=True),
+    "Hardswish": lambda m: m.Hardswish(inplace=True),
 }
 
 
 def away_from_kinks(rng, shape, scale=3.0):
     """Values in ±[0.05, scale]: no input sits on a kink (0, the hardtanh bounds) or a softplus threshold."""
     x = rng.uniform(0.05, scale, shape) * rng.choice([-1.0, 1.0], shape)
-    for edge in (-0.5, 0.5, 0.7, 1.0, 6.0):
+    for edge in (-3.0, -0.5, 0.5, 0.7, 1.0, 3.0, 6.0):
         x[np.abs(x - edge) < 0.05] += 0.1
     return x
 
@@ -204,3 +212,12 @@ def test_gelu_keeps_its_digits_in_the_left_tail():
     want = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in x.astype(np.float64)])
     # (far out, exp(-x²/2 - ...) in float32 carries the exponent's rounding: 1e-5 relative at x = -12)
     np.testing.assert_allclose(F.gelu(cr.tensor(x)).numpy(), want, rtol=2e-5, atol=0)
+
+
+
+@requires_torch
+def test_prelu_with_one_slope_per_channel_matches_torch(rng):
+    x = away_from_kinks(rng, (2, 3, 4, 2)).astype(np.float32)
+    compare_with_torch(nn.PReLU(3, init=0.1), torch.nn.PReLU(3, init=0.1), [x])
+    with pytest.raises(RuntimeError, match="prelu: expected a weight of 1 value or one per channel"):
+        nn.PReLU(5)(cr.zeros(2, 3))

@@ -13,6 +13,12 @@ from chainrule.nn.modules.loss import _Loss
 
 # (constructor call, input shape or None for no single-input forward), non-default settings where they exist
 EXAMPLES = {
+    "Mish": (lambda: nn.Mish(), (2, 5)),
+    "SELU": (lambda: nn.SELU(inplace=True), (2, 5)),
+    "Hardsigmoid": (lambda: nn.Hardsigmoid(), (2, 5)),
+    "Hardswish": (lambda: nn.Hardswish(), (2, 5)),
+    "PReLU": (lambda: nn.PReLU(3, init=0.1), (2, 3, 4)),
+    "CosineSimilarity": (lambda: nn.CosineSimilarity(dim=0, eps=1e-6), None),
     "MultiheadAttention": (lambda: nn.MultiheadAttention(8, 2, dropout=0.1, kdim=4, batch_first=True), None),
     "TransformerEncoderLayer": (lambda: nn.TransformerEncoderLayer(8, 2, 16, norm_first=True, activation="gelu"),
                                 (5, 2, 8)),

@@ -128,6 +128,13 @@ class SelfAttention(nn.Module):
 
 
 CASES += [
+    ("mish", nn.Mish, lambda: nn.Mish(), [f32(3, 4)], {0: {0: 2}}),
+    ("selu", nn.SELU, lambda: nn.SELU(), [f32(3, 4)], {0: {0: 2}}),
+    ("hardsigmoid", nn.Hardsigmoid, lambda: nn.Hardsigmoid(), [f32(3, 4) * 4], {0: {0: 2}}),
+    ("hardswish", nn.Hardswish, lambda: nn.Hardswish(), [f32(3, 4) * 4], {0: {0: 2}}),
+    ("prelu", nn.PReLU, lambda: nn.PReLU(3, init=0.1), [f32(2, 3, 4)], {0: {0: 3}}),
+    ("cosine-similarity", nn.CosineSimilarity, lambda: Pair(nn.CosineSimilarity()), [f32(2, 5), f32(2, 5)],
+     {0: {0: 3}, 1: {0: 3}}),
     ("multihead-attention", nn.MultiheadAttention, lambda: SelfAttention(nn.MultiheadAttention(8, 2).eval()),
      [f32(5, 2, 8)], {0: {0: 3, 1: 4}}),
     ("transformer-encoder-layer", nn.TransformerEncoderLayer,

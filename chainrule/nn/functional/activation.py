@@ -110,3 +110,35 @@ def log_softmax(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3, 
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)
     return ops.log_softmax(input, dim, dtype=dtype)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x))."""
+    return _maybe_inplace(input, lambda x: x * ops.tanh(ops.softplus(x)), inplace, keeps_input=True)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale·elu(x, α) with the self-normalizing constants (α ≈ 1.6733, scale ≈ 1.0507)."""
+    return _maybe_inplace(input, lambda x: ops.elu(x, _SELU_ALPHA) * _SELU_SCALE, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
+    return _maybe_inplace(input, lambda x: relu6(x + 3.0) * (1 / 6), inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·relu6(x + 3) / 6."""
+    return _maybe_inplace(input, lambda x: x * hardsigmoid(x), inplace, keeps_input=True)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """max(0, x) + weight·min(0, x), one learned slope per channel (dimension 1) or one for all."""
+    if weight.ndim != 1 or weight.shape[0] not in (1, input.shape[1] if input.ndim > 1 else 1):
+        raise RuntimeError(f"prelu: expected a weight of 1 value or one per channel (dimension 1 of the input, "
+                           f"shape {tuple(input.shape)}), got shape {tuple(weight.shape)}")
+    slope = weight.reshape((-1,) + (1,) * (input.ndim - 2)) if input.ndim > 1 else weight
+    return ops.relu(input) + slope * ops.minimum(input, 0.0)

@@ -18,6 +18,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from ... import ops
 from ...autograd.function import Function
 from ...ops import reshape
 from ...ops.arithmetic import unbroadcast
@@ -171,3 +172,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, 
     grouped = reshape(input, (n, num_groups, c // num_groups, int(np.prod(input.shape[2:]))))
     out = Normalize.apply(grouped, weight, bias, (2, 3), (num_groups, c // num_groups, 1), eps, None, None)
     return reshape(out, input.shape)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Tensor:
+    """input / max(‖input‖_p, eps) along `dim`: unit vectors."""
+    if out is not None:
+        raise NotImplementedError("normalize(out=...) is not supported")
+    return input / ops.norm(input, p, dim, keepdim=True).clamp_min(eps)
+

@@ -1,7 +1,8 @@
 """Layers and models as `Module`s (one file per family, as in PyTorch)."""
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .module import Module
-from .activation import ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .activation import (ELU, GELU, SELU, CosineSimilarity, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSoftmax,
+                         Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh)
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .flatten import Flatten, Unflatten
 from .linear import Bilinear, Identity, Linear

@@ -1,10 +1,12 @@
 """Activations as layers (`ReLU`, `Tanh`, `Softmax`, ...): each forward calls its functional form."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from ...tensor import Tensor
 from .. import functional as F
+from .. import init as _init
+from .linear import _param
 from .module import Module
 
 
@@ -12,18 +14,25 @@ def _inplace_str(inplace: bool, lead: str = ", ") -> str:
     return lead + "inplace=True" if inplace else ""
 
 
-class ReLU(Module):
-    """max(x, 0)."""
+class _Pointwise(Module):
+    """An activation with only an `inplace` flag: forward calls the functional form `fn`."""
+    fn = None
+    shows_inplace = True  # (PyTorch's repr of some leaves it out)
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input, inplace=self.inplace)
+        return self.fn(input, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, "")
+        return _inplace_str(self.inplace, "") if self.shows_inplace else ""
+
+
+class ReLU(_Pointwise):
+    """max(x, 0)."""
+    fn = staticmethod(F.relu)
 
 
 class LeakyReLU(Module):
@@ -70,18 +79,9 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
+class SiLU(_Pointwise):
     """x·σ(x)."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, "")
+    fn = staticmethod(F.silu)
 
 
 class Sigmoid(Module):
@@ -164,3 +164,56 @@ class Softplus(Module):
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Mish(_Pointwise):
+    """x·tanh(softplus(x))."""
+    fn = staticmethod(F.mish)
+
+
+class SELU(_Pointwise):
+    """scale·elu(x, α), self-normalizing."""
+    fn = staticmethod(F.selu)
+
+
+class Hardsigmoid(_Pointwise):
+    """relu6(x + 3) / 6."""
+    fn = staticmethod(F.hardsigmoid)
+    shows_inplace = False
+
+
+class Hardswish(_Pointwise):
+    """x·relu6(x + 3) / 6."""
+    fn = staticmethod(F.hardswish)
+    shows_inplace = False
+
+
+class PReLU(Module):
+    """max(0, x) + a·min(0, x) with a learned slope a: one for all channels, or `num_parameters` (one per
+    channel), initialized to `init`."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = _param((num_parameters,), dtype, device)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _init.constant_(self.weight, self.init)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class CosineSimilarity(Module):
+    """Cosine similarity of two inputs along `dim`."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
