@@ -750,6 +750,35 @@ class Tensor:
     def type_as(self, other: "Tensor") -> "Tensor":
         return self.type(other.dtype)
 
+    def nan_to_num(self, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> "Tensor":
+        return _ops.nan_to_num(self, nan, posinf, neginf)
+
+    def nan_to_num_(self, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> "Tensor":
+        return _ops.unary_(self, lambda t: _ops.nan_to_num(t, nan, posinf, neginf))
+
+    def index_add(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> "Tensor":
+        return _ops.index_add(self, dim, index, source, alpha)
+
+    def index_add_(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> "Tensor":
+        return _ops.unary_(self, lambda t: _ops.index_add(t, dim, index, source, alpha))
+
+    def index_fill(self, dim: int, index: Any, value: Any) -> "Tensor":
+        return _ops.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> "Tensor":
+        return _ops.unary_(self, lambda t: _ops.index_fill(t, dim, index, value))
+
+    def nelement(self) -> int:
+        return self._data.size
+
+    def pin_memory(self) -> "Tensor":
+        """No-op (there is no GPU to pin memory for), as PyTorch's DataLoader(pin_memory=True) allows."""
+        return self
+
+    def share_memory_(self) -> "Tensor":
+        """No-op: DataLoader workers are threads, which share memory already."""
+        return self
+
     def eq(self, other: Any) -> "Tensor":
         return _ops.eq(self, other)
 
@@ -969,6 +998,19 @@ class RemovableHandle:
 
 
 # what a tensor keeps of the graph and its hooks: not copied by deepcopy
+def _in_place(name: str) -> Callable:
+    def method(self: Tensor) -> Tensor:
+        return _ops.unary_(self, lambda t: getattr(t, name)())
+    method.__name__, method.__doc__ = name + "_", f"{name}, in place."
+    return method
+
+
+# the elementwise functions' in-place forms (x.sqrt_(), x.exp_(), ...), each the out-of-place one written back
+for _name in ("abs", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "neg", "reciprocal", "square",
+              "sin", "cos", "tan", "tanh", "sigmoid", "relu", "floor", "ceil", "round", "sign", "erf"):
+    setattr(Tensor, _name + "_", _in_place(_name))
+negative_ = Tensor.neg_
+
 _GRAPH_ATTRIBUTES = frozenset({"_accum", "_hooks", "_post_accumulate_hooks", "_base", "_base_fn"})
 _grad_fn_slot, _requires_grad_slot = Tensor.grad_fn, Tensor.requires_grad
 

@@ -13,11 +13,11 @@ from .compare import (allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xo
                       logical_not, logical_or, logical_xor, lt, ne, not_equal)
 from .activation import elu, erf, gelu, leaky_relu, relu, silu, softplus
 from .elementwise import (abs, absolute, arctan2, atan2, cast, ceil, clamp, clamp_max, clamp_min, clip, clone, cos,
-                          exp, expm1, floor, lerp, log, log1p, log2, log10, masked_fill, maximum, minimum, round,
-                          rsqrt, sigmoid, sign, sin, sqrt, tan, tanh, tril, triu, where)
-from .indexing import (diagonal, gather, getitem, index_select, masked_select, nonzero, repeat_interleave,
-                       scatter_add)
-from .inplace import add_, clamp_, copy_, div_, fill_, mul_, pow_, regenerate_view, setitem, sub_
+                          exp, expm1, floor, lerp, log, log1p, log2, log10, masked_fill, maximum, minimum,
+                          nan_to_num, round, rsqrt, sigmoid, sign, sin, sqrt, tan, tanh, tril, triu, where)
+from .indexing import (diagonal, gather, getitem, index_add, index_fill, index_select, masked_select, nonzero,
+                       repeat_interleave, scatter_add)
+from .inplace import add_, clamp_, copy_, div_, fill_, mul_, pow_, regenerate_view, setitem, sub_, unary_
 from .reduction import (all, amax, amin, any, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min,
                         norm, prod, softmax, std, sum, trace, var)
 from .shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate, diag, expand, flatten, flip,

@@ -523,3 +523,13 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dimensions (entries below `diagonal` set to 0)."""
     return _triangle(input, diagonal, False, "triu")
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Tensor:
+    """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest values, by default); the
+    gradient passes where the input was finite."""
+    data = input._data
+    if data.dtype.kind != "f":
+        return input * 1
+    replaced = Tensor._make(np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf))
+    return where(Tensor._make(np.isfinite(data)), input, replaced)

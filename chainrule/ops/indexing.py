@@ -232,3 +232,23 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     n = max(0, min(rows - start_r, cols - start_c))
     i = np.arange(n)
     return getitem(x, (Ellipsis, i + start_r, i + start_c))
+
+
+def index_add(input: Tensor, dim: int, index: Any, source: Any, alpha: Any = 1) -> Tensor:
+    """input with alpha·source's slice i added at position index[i] along `dim` (repeats accumulate)."""
+    d, index = _check_dim_index(input, dim, index, "index_add")
+    source = source if isinstance(source, Tensor) else Tensor._make(np.asarray(source))
+    if index.ndim != 1 or source.ndim != input.ndim or source.shape[d] != index.shape[0]:
+        raise RuntimeError(f"index_add(): expected a 1-D index with one entry per slice of source along dim {dim} "
+                           f"(source {tuple(source.shape)}, index {tuple(index.shape)}, input {tuple(input.shape)})")
+    where = np.broadcast_to(index.reshape((1,) * d + (-1,) + (1,) * (input.ndim - d - 1)), source.shape)
+    return scatter_add(input, d, np.ascontiguousarray(where), source if alpha == 1 else source * alpha)
+
+
+def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """input with every entry at positions `index` along `dim` set to `value`."""
+    from .elementwise import masked_fill
+    d, index = _check_dim_index(input, dim, index, "index_fill")
+    mask = np.zeros(input.shape[d], dtype=bool)
+    mask[index] = True
+    return masked_fill(input, np.broadcast_to(mask.reshape((-1,) + (1,) * (input.ndim - d - 1)), input.shape), value)

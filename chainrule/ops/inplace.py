@@ -135,6 +135,16 @@ def _binary_(self: Tensor, other: Any, op: Callable, ufunc: Any) -> Tensor:
     return self
 
 
+def unary_(self: Tensor, op: Callable) -> Tensor:
+    """self = op(self) in place (`sqrt_`, `exp_`, ...). In a graph, op reads a copy of self: whatever
+    its operations keep for backward (log2 = log(x) / ln 2 keeps x) is not overwritten."""
+    if _recording(self, None):
+        return _write(self, op(self.clone()))
+    self._data[...] = op(self)._data
+    self._bump()
+    return self
+
+
 def add_(self: Tensor, other: Any) -> Tensor:
     """self += other."""
     return _binary_(self, other, arithmetic.add, np.add)

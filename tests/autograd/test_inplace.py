@@ -228,3 +228,28 @@ def test_setitem_broadcasts_and_accepts_numpy_values():
     a[1] = 9.0
     a[a == 0] = cr.tensor(-1.0)
     np.testing.assert_array_equal(a.numpy(), [[-1, 1, -1], [9, 9, 9]])
+
+
+
+IN_PLACE_MATH = ["abs", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "neg", "reciprocal",
+                 "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "floor", "ceil", "round", "sign", "erf"]
+
+
+@requires_torch
+@pytest.mark.parametrize("name", IN_PLACE_MATH)
+def test_in_place_math_matches_torch(name):
+    """x.<name>_() on a tensor in the graph: values and gradients as PyTorch's (a composite such as
+    log2 keeps what it saved), and outside the graph it writes into the same memory."""
+    outs = []
+    for lib in (cr, torch):
+        x = lib.tensor(np.abs(X) + 0.1, requires_grad=True)
+        a = x * 1.5
+        assert getattr(a, name + "_")() is a
+        (a * lib.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))).sum().backward()
+        outs.append((a.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*outs):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    plain = cr.tensor(np.abs(X) + 0.1)
+    memory = plain.numpy()
+    getattr(plain, name + "_")()
+    assert plain.numpy() is memory or np.shares_memory(plain.numpy(), memory)
