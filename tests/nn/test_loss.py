@@ -138,8 +138,21 @@ def unbatched_cases():
         yield Case("nll_loss", (log_probs((1, 4))[0], np.array(3)), kwargs={"reduction": reduction})
 
 
+def ranking_cases():
+    signs = np.array([1.0, -1.0, 1.0, -1.0, -1.0], np.float32)
+    for reduction in REDUCTIONS:
+        for margin in (0.0, 0.5):
+            yield Case("margin_ranking_loss", (normal((5,)), normal((5,)), signs), kwargs={"margin": margin,
+                                                                                         "reduction": reduction})
+            yield Case("cosine_embedding_loss", (normal((5, 3)), normal((5, 3)), signs.astype(np.int64)),
+                       kwargs={"margin": margin, "reduction": reduction})
+        for options in ({}, {"margin": 0.3, "p": 1.0}, {"swap": True, "eps": 1e-3}):
+            yield Case("triplet_margin_loss", (normal((4, 3)), normal((4, 3)), normal((4, 3))),
+                       kwargs={**options, "reduction": reduction})
+
+
 CASES = [*regression_cases(), *binary_cases(), *kl_cases(), *class_index_cases(), *class_probability_cases(),
-         *unbatched_cases()]
+         *unbatched_cases(), *ranking_cases()]
 
 
 @requires_torch
@@ -249,6 +262,9 @@ MODULES = {
     "BCEWithLogitsLoss": (lambda m, T: m.BCEWithLogitsLoss(weight=T(W4), pos_weight=T(W4[::-1].copy())),
                           "regression"),
     "KLDivLoss": (lambda m, T: m.KLDivLoss(reduction="batchmean", log_target=True), "regression"),
+    "MarginRankingLoss": (lambda m, T: m.MarginRankingLoss(margin=0.2), "ranking"),
+    "CosineEmbeddingLoss": (lambda m, T: m.CosineEmbeddingLoss(margin=0.1, reduction="sum"), "pairs"),
+    "TripletMarginLoss": (lambda m, T: m.TripletMarginLoss(margin=0.5, swap=True), "triplets"),
 }
 
 
@@ -258,6 +274,12 @@ def module_inputs(kind, rng):
         return [x, rng.integers(0, 4, 3)]
     if kind == "probabilities":
         return [x, rng.dirichlet(np.ones(4), 3).astype(np.float32)]
+    if kind == "ranking":
+        return [x[0], x[1], np.array([1, -1, -1, 1], np.float32)]
+    if kind == "pairs":
+        return [x, rng.standard_normal((3, 4)).astype(np.float32), np.array([1, -1, 1])]
+    if kind == "triplets":
+        return [x, rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((3, 4)).astype(np.float32)]
     if kind == "binary":
         return [rng.uniform(0.05, 0.95, (3, 4)).astype(np.float32), rng.uniform(0, 1, (3, 4)).astype(np.float32)]
     return [x, rng.standard_normal((3, 4)).astype(np.float32)]

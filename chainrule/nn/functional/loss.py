@@ -17,8 +17,9 @@ from typing import Any, Optional
 import numpy as np
 
 from ...autograd.function import Function
-from ...ops import abs, exp, log, softplus, where
+from ...ops import abs, exp, log, minimum, softplus, where
 from ...tensor import Tensor
+from .distance import pairwise_distance
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -487,3 +488,36 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
         q = q * weight.type(input.dtype).reshape((classes,) + (1,) * (input.ndim - 2))
     out = SoftTargetCrossEntropy.apply(input, q, reduction, input.numel() // max(classes, 1))
     return out.squeeze(0) if unbatched and reduction == "none" else out
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, -target·(input1 - input2) + margin): input1 should rank above input2 where target is 1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0.0), reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                          reduction: str = "mean") -> Tensor:
+    """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where it is -1 (cos along the last
+    dimension, each squared norm padded by 1e-12 as PyTorch does)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    cos = (input1 * input2).sum(-1) / (((input1 * input1).sum(-1) + 1e-12) * ((input2 * input2).sum(-1) + 1e-12)).sqrt()
+    y = target._data if isinstance(target, Tensor) else np.asarray(target)
+    similar, dissimilar = (np.asarray(y == v, dtype=cos.dtype) for v in (1, -1))
+    return _reduce((1 - cos) * similar + (cos - margin).clamp_min(0.0) * dissimilar, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2.0,
+                        eps: float = 1e-6, swap: bool = False, size_average: Optional[bool] = None,
+                        reduce: Optional[bool] = None, reduction: str = "mean") -> Tensor:
+    """max(0, d(anchor, positive) - d(anchor, negative) + margin), d the p-norm distance (with swap, the
+    negative's distance is the smaller of its distances to anchor and positive)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).clamp_min(0.0), reduction)
