@@ -768,6 +768,64 @@ class Tensor:
     def index_fill_(self, dim: int, index: Any, value: Any) -> "Tensor":
         return _ops.unary_(self, lambda t: _ops.index_fill(t, dim, index, value))
 
+    def sinh(self) -> "Tensor":
+        return _ops.sinh(self)
+
+    def cosh(self) -> "Tensor":
+        return _ops.cosh(self)
+
+    def asin(self) -> "Tensor":
+        return _ops.asin(self)
+
+    def acos(self) -> "Tensor":
+        return _ops.acos(self)
+
+    def atan(self) -> "Tensor":
+        return _ops.atan(self)
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def trunc(self) -> "Tensor":
+        return _ops.trunc(self)
+
+    fix = trunc
+
+    def frac(self) -> "Tensor":
+        return _ops.frac(self)
+
+    def fmod(self, other: Any) -> "Tensor":
+        return _ops.fmod(self, other)
+
+    def hypot(self, other: Any) -> "Tensor":
+        return _ops.hypot(self, other)
+
+    def logaddexp(self, other: Any) -> "Tensor":
+        return _ops.logaddexp(self, other)
+
+    def logit(self, eps: Any = None) -> "Tensor":
+        return _ops.logit(self, eps)
+
+    def addmm(self, mat1: "Tensor", mat2: "Tensor", *, beta: Any = 1, alpha: Any = 1) -> "Tensor":
+        return _ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> "Tensor":
+        return _ops.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> "Tensor":
+        return _ops.addcdiv(self, tensor1, tensor2, value=value)
+
+    def kron(self, other: "Tensor") -> "Tensor":
+        return _ops.kron(self, other)
+
+    def ravel(self) -> "Tensor":
+        return _ops.ravel(self)
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple:
+        return _ops.tensor_split(self, indices_or_sections, dim)
+
+    def count_nonzero(self, dim: Any = None) -> "Tensor":
+        return _ops.count_nonzero(self, dim)
+
     def nelement(self) -> int:
         return self._data.size
 
@@ -1007,7 +1065,8 @@ def _in_place(name: str) -> Callable:
 
 # the elementwise functions' in-place forms (x.sqrt_(), x.exp_(), ...), each the out-of-place one written back
 for _name in ("abs", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "neg", "reciprocal", "square",
-              "sin", "cos", "tan", "tanh", "sigmoid", "relu", "floor", "ceil", "round", "sign", "erf"):
+              "sin", "cos", "tan", "tanh", "sigmoid", "relu", "floor", "ceil", "round", "sign", "erf", "sinh", "cosh",
+              "asin", "acos", "atan", "trunc", "frac", "logit"):
     setattr(Tensor, _name + "_", _in_place(_name))
 negative_ = Tensor.neg_
 

@@ -6,23 +6,27 @@ from typing import Any
 
 import numpy as np
 
-from .arithmetic import (add, div, divide, dot, einsum, floor_divide, ger, matmul, mm, bmm, mul, multiply, mv, neg,
-                         negative, outer, pow, remainder, sub, subtract, true_divide, unbroadcast)
+from .arithmetic import (add, addcdiv, addcmul, addmm, baddbmm, bmm, div, divide, dot, einsum, floor_divide, ger,
+                         kron, matmul, mm, mul, multiply, mv, neg, negative, outer, pow, remainder, sub, subtract,
+                         true_divide, unbroadcast)
 from .compare import (allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, equal, ge, greater,
                       greater_equal, gt, isclose, isfinite, isinf, isnan, le, less, less_equal, logical_and,
                       logical_not, logical_or, logical_xor, lt, ne, not_equal)
 from .activation import elu, erf, gelu, leaky_relu, relu, silu, softplus
-from .elementwise import (abs, absolute, arctan2, atan2, cast, ceil, clamp, clamp_max, clamp_min, clip, clone, cos,
-                          exp, expm1, floor, lerp, log, log1p, log2, log10, masked_fill, maximum, minimum,
-                          nan_to_num, round, rsqrt, sigmoid, sign, sin, sqrt, tan, tanh, tril, triu, where)
+from .elementwise import (abs, absolute, acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, cast, ceil,
+                          clamp, clamp_max, clamp_min, clip, clone, cos, cosh, exp, expm1, fix, floor, fmod, frac,
+                          hypot, lerp, log, log10, log1p, log2, logaddexp, logit, masked_fill, maximum, minimum,
+                          nan_to_num, round, rsqrt, sigmoid, sign, sin, sinh, sqrt, square, tan, tanh, tril, triu,
+                          trunc, where)
 from .indexing import (diagonal, gather, getitem, index_add, index_fill, index_select, masked_select, nonzero,
                        repeat_interleave, scatter_add)
 from .inplace import add_, clamp_, copy_, div_, fill_, mul_, pow_, regenerate_view, setitem, sub_, unary_
-from .reduction import (all, amax, amin, any, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min,
-                        norm, prod, softmax, std, sum, trace, var)
-from .shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate, diag, expand, flatten, flip,
-                    meshgrid, moveaxis, movedim, narrow, pad, permute, repeat, reshape, roll, split, squeeze, stack,
-                    swapaxes, swapdims, tile, transpose, unbind, unflatten, unsqueeze, view)
+from .reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, log_softmax, logsumexp, max,
+                        mean, min, norm, prod, softmax, std, std_mean, sum, trace, var, var_mean)
+from .shape import (broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate, diag, dstack, expand,
+                    flatten, flip, hstack, meshgrid, moveaxis, movedim, narrow, pad, permute, ravel, repeat,
+                    reshape, roll, row_stack, split, squeeze, stack, swapaxes, swapdims, tensor_split, tile,
+                    transpose, unbind, unflatten, unsqueeze, view, vstack)
 from .sorting import argsort, sort, topk, unique
 
 # NumPy ufuncs applied to tensors run these (so a backward written in NumPy differentiates again).
@@ -35,7 +39,8 @@ UFUNCS = {
     np.greater_equal: ge, np.logical_and: logical_and, np.logical_or: logical_or,
     np.logical_not: logical_not, np.isnan: isnan, np.isinf: isinf, np.isfinite: isfinite,
     np.floor: floor, np.ceil: ceil, np.rint: round, np.arctan2: atan2, np.log2: log2, np.log10: log10,
-    np.square: lambda x: mul(x, x),
+    np.square: lambda x: mul(x, x), np.sinh: sinh, np.cosh: cosh, np.arcsin: asin, np.arccos: acos, np.arctan: atan,
+    np.trunc: trunc, np.fmod: fmod, np.hypot: hypot, np.logaddexp: logaddexp,
     np.reciprocal: lambda x: div(1.0, x), np.positive: lambda x: x,
 }
 

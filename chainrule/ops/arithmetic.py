@@ -458,3 +458,37 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if len(operands) > 1 and any(x.dtype != a.dtype for x in operands[1:]):
         raise RuntimeError(f"einsum(): operands must have the same dtype, got {[str(x.dtype) for x in operands]}")
     return Einsum.apply(tuple(subs), out, *operands)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta·input + alpha·(mat1 @ mat2)."""
+    return _scaled(input, beta) + _scaled(mm(mat1, mat2), alpha)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta·input + alpha·(batch1 @ batch2), batch by batch."""
+    return _scaled(input, beta) + _scaled(bmm(batch1, batch2), alpha)
+
+
+def addcmul(input: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """input + value·tensor1·tensor2."""
+    return input + _scaled(tensor1 * tensor2, value)
+
+
+def addcdiv(input: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """input + value·tensor1 / tensor2."""
+    return input + _scaled(tensor1 / tensor2, value)
+
+
+def _scaled(x: Any, factor: Any) -> Any:
+    return x if isinstance(factor, (int, float)) and factor == 1 else x * factor
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product: every entry of input times the whole of other, in blocks."""
+    n = max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (n - input.ndim) + tuple(input.shape))
+    b = other.reshape((1,) * (n - other.ndim) + tuple(other.shape))
+    spread_a = a.reshape(tuple(x for d in a.shape for x in (d, 1)))
+    spread_b = b.reshape(tuple(x for d in b.shape for x in (1, d)))
+    return mul(spread_a, spread_b).reshape(tuple(p * q for p, q in zip(a.shape, b.shape)))

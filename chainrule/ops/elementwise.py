@@ -160,6 +160,62 @@ class Cos(Function):
         return -g * np.sin(x)
 
 
+class Sinh(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors  # d sinh = cosh
+        return g * np.cosh(x)
+
+
+class Cosh(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors  # d cosh = sinh
+        return g * np.sinh(x)
+
+
+class Asin(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors  # d asin = 1 / √(1 - x²)
+        return g / np.sqrt(1 - x * x)
+
+
+class Atan(Function):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors  # d atan = 1 / (1 + x²)
+        return g / (1 + x * x)
+
+
 class Tan(Function):
     __slots__ = ()
 
@@ -533,3 +589,66 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: Any = None, neginf: Any 
         return input * 1
     replaced = Tensor._make(np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf))
     return where(Tensor._make(np.isfinite(data)), input, replaced)
+
+
+def sinh(input: Tensor) -> Tensor:
+    return Sinh.apply(input)
+
+
+def cosh(input: Tensor) -> Tensor:
+    return Cosh.apply(input)
+
+
+def asin(input: Tensor) -> Tensor:
+    return Asin.apply(input)
+
+
+def acos(input: Tensor) -> Tensor:
+    """acos x = π/2 - asin x."""
+    return math.pi / 2 - Asin.apply(input)
+
+
+def atan(input: Tensor) -> Tensor:
+    return Atan.apply(input)
+
+
+arcsin, arccos, arctan = asin, acos, atan
+
+
+def trunc(input: Tensor) -> Tensor:
+    """Rounded toward zero: sign(x)·floor(|x|) (gradient 0, as floor's)."""
+    return sign(input) * floor(abs(input))
+
+
+fix = trunc
+
+
+def frac(input: Tensor) -> Tensor:
+    """input - trunc(input): the fractional part, with the sign of input."""
+    return input - trunc(input)
+
+
+def fmod(input: Tensor, other: Any) -> Tensor:
+    """input - other·trunc(input / other): C's remainder, with the sign of input (remainder follows other's)."""
+    return input - other * trunc(input / other)
+
+
+def hypot(input: Tensor, other: Any) -> Tensor:
+    """√(input² + other²)."""
+    return sqrt(input * input + other * other)
+
+
+def logaddexp(input: Tensor, other: Any) -> Tensor:
+    """log(eˣ + eʸ), computed from the larger of the two so nothing overflows."""
+    high = maximum(input, other)
+    return high + log1p(exp(-abs(input - other)))
+
+
+def logit(input: Tensor, eps: Any = None) -> Tensor:
+    """log(p / (1 - p)), p clamped to [eps, 1 - eps] when eps is given."""
+    p = input if eps is None else clamp(input, eps, 1 - eps)
+    return log(p / (1 - p))
+
+
+def square(input: Tensor) -> Tensor:
+    return input * input

@@ -386,3 +386,20 @@ def trace(input: Tensor) -> Tensor:
         raise RuntimeError(f"trace: expected a matrix, got shape {tuple(input.shape)}")
     from .indexing import diagonal
     return sum(diagonal(input))
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
+    """How many entries are not zero (over `dim`, or all)."""
+    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=dim), dtype=np.int64))
+
+
+def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None) -> tuple:
+    """(var, mean) in one call, as torch.var_mean."""
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None) -> tuple:
+    """(std, mean) in one call, as torch.std_mean."""
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)

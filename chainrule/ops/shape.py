@@ -530,3 +530,45 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     if diagonal == 0:
         return square
     return pad(square, (k, 0, 0, k) if diagonal > 0 else (0, k, k, 0))
+
+
+def ravel(input: Tensor) -> Tensor:
+    """The entries as a 1-D tensor (a view when the memory allows)."""
+    return reshape(input, (-1,))
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dimension 1 (dimension 0 for 1-D tensors)."""
+    return cat(list(tensors), 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dimension 0, 1-D tensors first made rows."""
+    return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dimension 2, each first made at least 3-D as NumPy's atleast_3d does."""
+    def three(t: Tensor) -> Tensor:
+        return t.reshape(1, -1, 1) if t.ndim <= 1 else (t.reshape(tuple(t.shape) + (1,)) if t.ndim == 2 else t)
+    return cat([three(t) for t in tensors], 2)
+
+
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
+    """Pieces along `dim`: n nearly equal ones (the first n mod size one longer), or cut at the given indices."""
+    d = _dim(dim, input.ndim)
+    size = input.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = int(indices_or_sections)
+        if n <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be greater than 0, got {n}")
+        lengths = [size // n + (1 if k < size % n else 0) for k in range(n)]
+        cuts = list(np.cumsum([0] + lengths))
+    else:
+        cuts = [0] + [min(max(int(i) + (size if int(i) < 0 else 0), 0), size) for i in indices_or_sections] + [size]
+    return tuple(input[(slice(None),) * d + (slice(a, max(a, b)),)] for a, b in zip(cuts, cuts[1:]))

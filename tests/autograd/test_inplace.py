@@ -232,7 +232,8 @@ def test_setitem_broadcasts_and_accepts_numpy_values():
 
 
 IN_PLACE_MATH = ["abs", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "neg", "reciprocal",
-                 "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "floor", "ceil", "round", "sign", "erf"]
+                 "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "floor", "ceil", "round", "sign", "erf",
+                 "sinh", "cosh", "atan", "trunc", "frac"]
 
 
 @requires_torch
