@@ -41,7 +41,9 @@ LAYERS = (M.Identity, M.Linear, M.Bilinear, M.ReLU, M.LeakyReLU, M.ELU, M.GELU, 
           M.AvgPool2d, M.AdaptiveAvgPool1d, M.AdaptiveAvgPool2d, M.BatchNorm1d, M.BatchNorm2d, M.BatchNorm3d,
           M.LayerNorm, M.GroupNorm, M.Upsample, M.MultiheadAttention, M.TransformerEncoderLayer,
           M.TransformerDecoderLayer, M.Mish, M.SELU, M.Hardsigmoid, M.Hardswish, M.PReLU,
-          M.CosineSimilarity)
+          M.CosineSimilarity, M.LogSigmoid, M.Softsign, M.Softmin, M.GLU, M.Threshold, M.RMSNorm, M.PixelShuffle,
+          M.PixelUnshuffle, M.ZeroPad1d, M.ZeroPad2d, M.ConstantPad1d, M.ConstantPad2d, M.ReflectionPad1d,
+          M.ReflectionPad2d, M.ReplicationPad1d, M.ReplicationPad2d)
 CONTAINERS = (M.Sequential, M.ModuleList, M.ModuleDict)
 _SKIPPED_ARGS = ("device", "dtype")  # rebuilt on the CPU; the dtype follows the saved weights
 

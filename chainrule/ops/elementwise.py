@@ -498,9 +498,11 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     if input is None and other is None:
         from .indexing import nonzero
         return nonzero(condition, as_tuple=True)
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    if cond.dtype != np.bool_:
-        cond = cond.astype(bool)
+    if isinstance(condition, Tensor):  # (kept a tensor: an ONNX export traces where it came from)
+        cond = condition if condition._data.dtype == np.bool_ else cast(condition, np.dtype(bool))
+    else:
+        cond = np.asarray(condition)
+        cond = cond if cond.dtype == np.bool_ else cond.astype(bool)
     try:
         return Where.apply(cond, input, other)
     except ValueError as e:

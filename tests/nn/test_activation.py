@@ -31,6 +31,10 @@ LAYERS = {
     "Hardsigmoid": lambda m: m.Hardsigmoid(),
     "Hardswish": lambda m: m.Hardswish(),
     "PReLU": lambda m: m.PReLU(),
+    "LogSigmoid": lambda m: m.LogSigmoid(),
+    "Softsign": lambda m: m.Softsign(),
+    "Softmin": lambda m: m.Softmin(dim=-1),
+    "Threshold": lambda m: m.Threshold(0.5, -2.0),
 }
 INPLACE = {
     "ReLU": lambda m: m.ReLU(inplace=True),

@@ -13,6 +13,22 @@ from chainrule.nn.modules.loss import _Loss
 
 # (constructor call, input shape or None for no single-input forward), non-default settings where they exist
 EXAMPLES = {
+    "LogSigmoid": (lambda: nn.LogSigmoid(), (2, 5)),
+    "Softsign": (lambda: nn.Softsign(), (2, 5)),
+    "Softmin": (lambda: nn.Softmin(dim=1), (2, 5)),
+    "GLU": (lambda: nn.GLU(dim=1), (2, 6)),
+    "Threshold": (lambda: nn.Threshold(0.1, -1.0), (2, 5)),
+    "RMSNorm": (lambda: nn.RMSNorm((2, 3), eps=1e-5), (4, 2, 3)),
+    "PixelShuffle": (lambda: nn.PixelShuffle(2), (1, 8, 2, 3)),
+    "PixelUnshuffle": (lambda: nn.PixelUnshuffle(2), (1, 2, 4, 6)),
+    "ZeroPad1d": (lambda: nn.ZeroPad1d((1, 2)), (2, 3, 4)),
+    "ZeroPad2d": (lambda: nn.ZeroPad2d(1), (1, 2, 3, 4)),
+    "ConstantPad1d": (lambda: nn.ConstantPad1d(2, 0.5), (2, 3, 4)),
+    "ConstantPad2d": (lambda: nn.ConstantPad2d((1, 0, 2, 1), -1.0), (1, 2, 3, 4)),
+    "ReflectionPad1d": (lambda: nn.ReflectionPad1d(2), (2, 3, 4)),
+    "ReflectionPad2d": (lambda: nn.ReflectionPad2d((1, 1, 2, 0)), (1, 2, 3, 4)),
+    "ReplicationPad1d": (lambda: nn.ReplicationPad1d((0, 3)), (2, 3, 4)),
+    "ReplicationPad2d": (lambda: nn.ReplicationPad2d(1), (1, 2, 3, 4)),
     "Mish": (lambda: nn.Mish(), (2, 5)),
     "SELU": (lambda: nn.SELU(inplace=True), (2, 5)),
     "Hardsigmoid": (lambda: nn.Hardsigmoid(), (2, 5)),

@@ -142,3 +142,35 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
                            f"shape {tuple(input.shape)}), got shape {tuple(weight.shape)}")
     slope = weight.reshape((-1,) + (1,) * (input.ndim - 2)) if input.ndim > 1 else weight
     return ops.relu(input) + slope * ops.minimum(input, 0.0)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log σ(x) = -softplus(-x), stable for any x."""
+    return -ops.softplus(-input)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return input / (ops.abs(input) + 1.0)
+
+
+def softmin(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """softmax(-x) along `dim`."""
+    return softmax(-input, dim, _stacklevel + 1, dtype)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit: a·σ(b), a and b the two halves of `input` along `dim`."""
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"glu: halving dimension must be even, but dimension {dim} is size {input.shape[dim]}")
+    a, b = ops.chunk(input, 2, dim)
+    return a * ops.sigmoid(b)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else `value`."""
+    return _maybe_inplace(input, lambda x: ops.where(x > threshold, x, value), inplace)
+
+
+def threshold_(input: Tensor, threshold_value: float, value: float) -> Tensor:
+    return threshold(input, threshold_value, value, inplace=True)

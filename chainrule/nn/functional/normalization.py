@@ -180,3 +180,16 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
         raise NotImplementedError("normalize(out=...) is not supported")
     return input / ops.norm(input, p, dim, keepdim=True).clamp_min(eps)
 
+
+
+def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[Tensor] = None,
+             eps: Optional[float] = None) -> Tensor:
+    """x / √(mean(x²) + eps) over the trailing `normalized_shape` dimensions, times weight; eps defaults to
+    the dtype's machine epsilon, as in PyTorch."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(f"rms_norm: expected input with trailing shape {shape}, got {tuple(input.shape)}")
+    eps = float(np.finfo(input.dtype).eps) if eps is None else eps
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ops.rsqrt((input * input).mean(dims, keepdim=True) + eps)
+    return out if weight is None else out * weight

@@ -1,8 +1,9 @@
 """Layers and models as `Module`s (one file per family, as in PyTorch)."""
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .module import Module
-from .activation import (ELU, GELU, SELU, CosineSimilarity, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSoftmax,
-                         Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh)
+from .activation import (ELU, GELU, GLU, SELU, CosineSimilarity, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
+                         LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
+                         Softsign, Tanh, Threshold)
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .flatten import Flatten, Unflatten
 from .linear import Bilinear, Identity, Linear
@@ -13,7 +14,9 @@ from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBas
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
-from .normalization import GroupNorm, LayerNorm
-from .upsampling import Upsample
+from .normalization import GroupNorm, LayerNorm, RMSNorm
+from .upsampling import PixelShuffle, PixelUnshuffle, Upsample
+from .padding import (ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
+                      ReplicationPad2d, ZeroPad1d, ZeroPad2d)
 from .transformer import (MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer,
                           TransformerEncoder, TransformerEncoderLayer)

@@ -6,7 +6,7 @@ from typing import Any, Sequence, Union
 
 from ...tensor import Tensor
 from .. import init
-from ..functional.normalization import group_norm, layer_norm
+from ..functional.normalization import group_norm, layer_norm, rms_norm
 from .linear import _param
 from .module import Module
 
@@ -87,3 +87,26 @@ class GroupNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Scale each sample by the root mean square over its trailing `normalized_shape` dimensions, then by
+    weight (initialized to ones); eps None: the dtype's machine epsilon."""
+
+    def __init__(self, normalized_shape: Union[int, Sequence[int]], eps: Any = None, elementwise_affine: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.register_parameter("weight", _param(self.normalized_shape, dtype, device) if elementwise_affine else None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
