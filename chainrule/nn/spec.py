@@ -43,7 +43,7 @@ LAYERS = (M.Identity, M.Linear, M.Bilinear, M.ReLU, M.LeakyReLU, M.ELU, M.GELU, 
           M.TransformerDecoderLayer, M.Mish, M.SELU, M.Hardsigmoid, M.Hardswish, M.PReLU,
           M.CosineSimilarity, M.LogSigmoid, M.Softsign, M.Softmin, M.GLU, M.Threshold, M.RMSNorm, M.PixelShuffle,
           M.PixelUnshuffle, M.ZeroPad1d, M.ZeroPad2d, M.ConstantPad1d, M.ConstantPad2d, M.ReflectionPad1d,
-          M.ReflectionPad2d, M.ReplicationPad1d, M.ReplicationPad2d)
+          M.ReflectionPad2d, M.ReplicationPad1d, M.ReplicationPad2d, M.InstanceNorm1d, M.InstanceNorm2d)
 CONTAINERS = (M.Sequential, M.ModuleList, M.ModuleDict)
 _SKIPPED_ARGS = ("device", "dtype")  # rebuilt on the CPU; the dtype follows the saved weights
 

@@ -1,4 +1,4 @@
-"""Padding layers, PixelShuffle / PixelUnshuffle, RMSNorm and GLU against PyTorch: outputs, input and parameter
+"""Padding layers, PixelShuffle / PixelUnshuffle, RMSNorm, InstanceNorm and GLU against PyTorch: outputs, input and parameter
 gradients, repr; and finite differences."""
 import numpy as np
 import pytest
@@ -23,6 +23,9 @@ LAYERS = {
     "RMSNorm-2d-eps": (lambda m: m.RMSNorm((4, 5), eps=1e-3), (2, 4, 5)),
     "RMSNorm-no-affine": (lambda m: m.RMSNorm(5, elementwise_affine=False), (3, 5)),
     "GLU": (lambda m: m.GLU(dim=1), (2, 6, 3)),
+    "InstanceNorm1d": (lambda m: m.InstanceNorm1d(3, affine=True), (2, 3, 5)),
+    "InstanceNorm2d": (lambda m: m.InstanceNorm2d(3, eps=1e-3), (2, 3, 4, 4)),
+    "InstanceNorm2d-unbatched": (lambda m: m.InstanceNorm2d(3, affine=True), (3, 4, 4)),
 }
 
 
@@ -52,3 +55,7 @@ def test_bad_shapes_are_refused_clearly():
         nn.RMSNorm(3)(cr.zeros(2, 4))
     with pytest.raises(RuntimeError, match="glu: halving dimension must be even"):
         nn.GLU()(cr.zeros(2, 3))
+    with pytest.raises(NotImplementedError, match="track_running_stats=True"):
+        nn.InstanceNorm2d(3, track_running_stats=True)
+    with pytest.raises(RuntimeError, match="expected input of shape"):
+        nn.InstanceNorm2d(3)(cr.zeros(2, 4, 5, 5))

@@ -13,6 +13,8 @@ from chainrule.nn.modules.loss import _Loss
 
 # (constructor call, input shape or None for no single-input forward), non-default settings where they exist
 EXAMPLES = {
+    "InstanceNorm1d": (lambda: nn.InstanceNorm1d(3, affine=True), (2, 3, 5)),
+    "InstanceNorm2d": (lambda: nn.InstanceNorm2d(3, eps=1e-3), (2, 3, 4, 4)),
     "LogSigmoid": (lambda: nn.LogSigmoid(), (2, 5)),
     "Softsign": (lambda: nn.Softsign(), (2, 5)),
     "Softmin": (lambda: nn.Softmin(dim=1), (2, 5)),

@@ -128,6 +128,8 @@ class SelfAttention(nn.Module):
 
 
 CASES += [
+    ("instancenorm1d", nn.InstanceNorm1d, lambda: nn.InstanceNorm1d(3, affine=True), [f32(2, 3, 5)], {0: {0: 3}}),
+    ("instancenorm2d", nn.InstanceNorm2d, lambda: nn.InstanceNorm2d(3), [f32(2, 3, 4, 4)], {0: {0: 3}}),
     ("logsigmoid", nn.LogSigmoid, lambda: nn.LogSigmoid(), [f32(3, 4)], {0: {0: 2}}),
     ("softsign", nn.Softsign, lambda: nn.Softsign(), [f32(3, 4)], {0: {0: 2}}),
     ("softmin", nn.Softmin, lambda: nn.Softmin(dim=1), [f32(3, 4)], {0: {0: 2}}),

@@ -13,7 +13,7 @@ from .recurrent import gru, gru_cell, lstm, lstm_cell, rnn_relu, rnn_relu_cell, 
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, interpolate, max_pool1d,
                       max_pool2d)
-from .normalization import batch_norm, group_norm, layer_norm, normalize, rms_norm
+from .normalization import batch_norm, group_norm, instance_norm, layer_norm, normalize, rms_norm
 from .pixelshuffle import pixel_shuffle, pixel_unshuffle
 from .distance import cosine_similarity, pairwise_distance
 from .attention import scaled_dot_product_attention

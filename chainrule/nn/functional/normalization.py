@@ -193,3 +193,12 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[Te
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     out = input * ops.rsqrt((input * input).mean(dims, keepdim=True) + eps)
     return out if weight is None else out * weight
+
+
+def instance_norm(input: Tensor, running_mean: Any = None, running_var: Any = None, weight: Optional[Tensor] = None,
+                  bias: Optional[Tensor] = None, use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
+    """Normalize each channel of each sample over its positions: group_norm with one group per channel."""
+    if running_mean is not None or running_var is not None or not use_input_stats:
+        raise NotImplementedError("instance_norm with running statistics (track_running_stats=True) is not supported")
+    return group_norm(input, input.shape[1] if input.ndim > 1 else 1, weight, bias, eps)

@@ -6,7 +6,7 @@ from typing import Any, Sequence, Union
 
 from ...tensor import Tensor
 from .. import init
-from ..functional.normalization import group_norm, layer_norm, rms_norm
+from ..functional.normalization import group_norm, instance_norm, layer_norm, rms_norm
 from .linear import _param
 from .module import Module
 
@@ -110,3 +110,44 @@ class RMSNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class _InstanceNorm(Module):
+    """Normalize each channel of each sample over its positions; affine=True adds a per-channel weight and
+    bias. Running statistics (track_running_stats=True) are not supported."""
+    dims = 2
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__()
+        if track_running_stats:
+            raise NotImplementedError(f"{type(self).__name__}(track_running_stats=True) is not supported")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        affine_parameters(self, (num_features,), affine, bias, dtype, device)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        reset_affine(self)
+
+    def forward(self, input: Tensor) -> Tensor:
+        c = self.num_features
+        if input.ndim not in (self.dims + 1, self.dims + 2) or input.shape[-self.dims - 1] != c:
+            raise RuntimeError(f"{self} expected input of shape (N, {c}, ...) with {self.dims} spatial dimension(s) "
+                               f"(or unbatched), got shape {tuple(input.shape)}")
+        batched = input.ndim == self.dims + 2
+        out = instance_norm(input if batched else input.unsqueeze(0), weight=self.weight, bias=self.bias,
+                            eps=self.eps)
+        return out if batched else out.squeeze(0)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    dims = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    dims = 2
