@@ -10,7 +10,8 @@ from typing import Any, List, Sequence
 
 import numpy as np
 
-from ..ops import activation as F, arithmetic as A, elementwise as E, indexing as I, reduction as R, shape as S
+from ..ops import activation as F, arithmetic as A, compare as C, elementwise as E, indexing as I, reduction as R
+from ..ops import shape as S
 from .graph import INT64_MAX, INT64_MIN, Node, converts, varies
 from .trace import same
 
@@ -30,6 +31,41 @@ _SAME = {A.Add: "Add", A.Sub: "Sub", A.Mul: "Mul", A.MatMul: "MatMul", A.Neg: "N
 @converts(*_SAME)
 def same_op(n: Node) -> List[str]:
     return [n.g.op(_SAME[type(n.ctx)], _inputs(n, len(n.call.args)))]
+
+
+_COMPARE = {np.greater: "Greater", np.less: "Less", np.equal: "Equal", np.greater_equal: "GreaterOrEqual",
+            np.less_equal: "LessOrEqual", np.logical_and: "And", np.logical_or: "Or", np.logical_xor: "Xor",
+            np.logical_not: "Not", np.isnan: "IsNaN", np.isinf: "IsInf"}
+_LOGICAL = (np.logical_and, np.logical_or, np.logical_xor, np.logical_not)
+_BITWISE = {np.bitwise_and: ("And", "BitwiseAnd"), np.bitwise_or: ("Or", "BitwiseOr"),
+            np.bitwise_xor: ("Xor", "BitwiseXor"), np.invert: ("Not", "BitwiseNot")}
+
+
+@converts(C.Compare)
+def compare(n: Node) -> List[str]:
+    ufunc = n.arg(0)
+    operands = []
+    for i in range(1, 1 + ufunc.nin):
+        if n.call.sources[i] is not None:
+            operands.append(n.input(i))
+        else:  # a Python number, as a constant of the other operand's dtype
+            operands.append(n.g.scalar(n.arg(i), n.dtype(3 - i)))
+    if ufunc in _LOGICAL:  # NumPy's: nonzero counts as true
+        operands = [x if n.dtype(i + 1) == np.bool_ else n.g.op("Cast", [x], to=n.g.helper.np_dtype_to_tensor_dtype(
+            np.dtype(bool))) for i, x in enumerate(operands)]
+    if ufunc is np.not_equal:
+        return [n.g.op("Not", [n.g.op("Equal", operands)])]
+    if ufunc is np.isfinite:
+        x = operands[0]
+        return [n.g.op("Not", [n.g.op("Or", [n.g.op("IsNaN", [x]), n.g.op("IsInf", [x])])])]
+    if ufunc in _BITWISE:  # on booleans the logical operators; on integers ONNX's bitwise ones (opset 18)
+        boolean = all(n.dtype(i + 1) == np.bool_ for i in range(ufunc.nin))
+        if not boolean and n.opset < 18:
+            raise n.fail(f"{ufunc.__name__} of integers needs opset_version 18 or later (got {n.opset})")
+        return [n.g.op(_BITWISE[ufunc][0 if boolean else 1], operands)]
+    if ufunc not in _COMPARE:
+        raise n.fail(f"{ufunc.__name__} has no ONNX conversion here")
+    return [n.g.op(_COMPARE[ufunc], operands)]
 
 
 @converts(A.Div)

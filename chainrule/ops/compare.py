@@ -5,6 +5,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..autograd.function import Function
 from ..tensor import Tensor
 from .arithmetic import broadcast_error
 
@@ -13,15 +14,30 @@ def _raw(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else x
 
 
+class Compare(Function):
+    """A comparison or logical ufunc: no gradient, but an operation all the same, so that an ONNX export
+    sees where a mask comes from."""
+    __slots__ = ("ufunc",)
+
+    @staticmethod
+    def forward(ctx, ufunc, *args):
+        ctx.ufunc = ufunc
+        return ufunc(*args)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None,) * (1 + ctx.ufunc.nin)
+
+
 def _no_grad_op(ufunc: Callable, doc: str) -> Callable:
     def op(input: Any, other: Any = None) -> Tensor:
         if other is None and ufunc.nin == 2:
             raise TypeError(f"{ufunc.__name__} expects two operands")
-        args = (_raw(input),) if ufunc.nin == 1 else (_raw(input), _raw(other))
+        args = (input,) if ufunc.nin == 1 else (input, other)
         try:
-            return Tensor._make(ufunc(*args))
+            return Compare.apply(ufunc, *args)
         except ValueError as e:
-            raise broadcast_error(*args) or e from None
+            raise broadcast_error(*(_raw(a) for a in args)) or e from None
     op.__doc__ = doc
     op.__name__ = ufunc.__name__
     return op

@@ -134,3 +134,23 @@ def test_in_place_operations_on_the_input_and_intermediates():
         F.relu_(y)
         return F.relu(y - 1, inplace=True)
     roundtrip(fn, [X], {0: {0: 5}})
+
+
+COMPARISONS = {
+    "mask_product": lambda x: x * (x > 0),
+    "where_threshold": lambda x: cr.where(x >= 0.5, x, -x),
+    "logical": lambda x: cr.where((x > -0.5) & (x < 0.5), x * 2, x),
+    "logical_of_floats": lambda x: cr.logical_xor(x, x.round()).float(),
+    "not_equal_and_not": lambda x: x * (x != x.round()) + (~(x < 0)).float(),
+    "equal_to_a_number": lambda x: (x.round() == 1.0).float() + (x <= 0.25).float(),
+    "finite_nan_inf": lambda x: cr.isfinite(x / x.round()).float() + cr.isinf(1 / x.round()).float()
+    + cr.isnan(x.log()).float(),
+}
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("name", list(COMPARISONS))
+def test_comparisons_and_logical_operations(name):
+    """Masks computed from the input (comparisons, logical operations, isnan / isinf / isfinite) export as
+    ONNX Greater, Less, Equal, And, Or, Xor, Not, IsNaN, IsInf."""
+    roundtrip(COMPARISONS[name], [X], {0: {0: 5}})
