@@ -70,8 +70,10 @@ def _transformer_layer_args(layer: M.Module) -> Dict[str, Any]:
                 batch_first=attn.batch_first, norm_first=layer.norm_first, bias=layer.linear1.bias is not None)
 
 
-_registry: Dict[str, _Entry] = {cls.__name__: _Entry(cls, None) for cls in LAYERS + CONTAINERS}
-_registry["TransformerEncoderLayer"].args = _registry["TransformerDecoderLayer"].args = _transformer_layer_args
+# layers whose arguments are not all kept as attributes of the same names: read by a function instead
+_ARGS: Dict[type, ArgsOf] = {M.TransformerEncoderLayer: _transformer_layer_args,
+                             M.TransformerDecoderLayer: _transformer_layer_args}
+_registry: Dict[str, _Entry] = {cls.__name__: _Entry(cls, _ARGS.get(cls)) for cls in LAYERS + CONTAINERS}
 
 
 def register(cls: Optional[Type[M.Module]] = None, *, name: Optional[str] = None,

@@ -1,4 +1,5 @@
-"""sort / argsort / topk / unique beyond the op table: ties, NaN, 0-d input and errors, against PyTorch."""
+"""sort / argsort / topk / unique beyond the op table (ties, NaN, 0-d input, against PyTorch), and the clear
+errors of the shape and indexing helpers added with them."""
 import numpy as np
 import pytest
 
@@ -72,3 +73,9 @@ def test_shape_helpers_refuse_bad_arguments_clearly():
         cr.tril(cr.zeros(3))
     with pytest.raises(RuntimeError, match="outer: expected 1-D tensors"):
         cr.outer(x, cr.zeros(2))
+    with pytest.raises(RuntimeError, match="tensor_split: number of sections must be greater than 0"):
+        x.tensor_split(0)
+    with pytest.raises(RuntimeError, match="index_add\\(\\): expected a 1-D index with one entry per slice"):
+        x.index_add(1, cr.tensor([0, 1]), cr.ones(3, 3))
+    with pytest.raises(RuntimeError, match="index_fill\\(\\): Expected dtype int64 for index"):
+        x.index_fill(1, cr.tensor([0.5]), 1.0)
